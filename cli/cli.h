@@ -1,0 +1,49 @@
+/*
+ * cli.h - what the darkscan commands share: exit codes, messages, option parsing helpers.
+ *
+ * The tool is the only place that parses argv, prints and chooses exit codes; everything else
+ * is in libdarkscan, used through include/darkscan/ only.
+ */
+#ifndef DS_CLI_H
+#define DS_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "darkscan/darkscan.h"
+
+/* Exit codes (documented in the man page and INTERFACE.md). */
+#define DS_EXIT_OK    0 /* success */
+#define DS_EXIT_FAIL  1 /* unreadable input, bad database, I/O error */
+#define DS_EXIT_USAGE 2 /* bad command line */
+
+/* One subcommand: `darkscan NAME ...` calls run(argc, argv) with argv[0] == NAME. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary; /* one line for `darkscan --help` */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* The commands, one per cli/cmd_<name>.c. */
+
+/* "darkscan: MESSAGE" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "darkscan: warning: MESSAGE" on stderr (silenced by cli_set_quiet_warnings). */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A ds_diag whose warnings go to cli_warn. */
+extern const ds_diag cli_diag;
+
+/*
+ * cli_usage - "darkscan CMD: MESSAGE" and a pointer to --help on stderr; returns
+ * DS_EXIT_USAGE so that a command can `return cli_usage(...)`.
+ */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * cli_parse_u64 - parse a whole decimal number in [min, max]. Returns false (and prints a
+ * usage message naming the option) when text is not such a number.
+ */
+bool cli_parse_u64(const char *cmd, const char *option, const char *text, uint64_t min,
+                   uint64_t max, uint64_t *out);
+
+#endif

@@ -1,0 +1,142 @@
+/*
+ * capture.h - reading darknet captures: pcap and pcapng, plain or compressed, every common
+ * link type, decoded into ds_packet records.
+ *
+ * The format (pcap, pcapng) and the compression (gzip, bzip2, xz, zstd, lz4 frame) are
+ * detected from the content, never from the file name. A reader yields IPv4 packets in
+ * batches; every record that does not become a ds_packet is counted by reason in
+ * ds_capture_stats.
+ */
+#ifndef DARKSCAN_CAPTURE_H
+#define DARKSCAN_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "darkscan/error.h"
+#include "darkscan/packet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ds_compression {
+    DS_COMP_NONE = 0,
+    DS_COMP_GZIP,
+    DS_COMP_BZIP2,
+    DS_COMP_XZ,
+    DS_COMP_ZSTD,
+    DS_COMP_LZ4,
+} ds_compression;
+
+typedef enum ds_format {
+    DS_FORMAT_UNKNOWN = 0,
+    DS_FORMAT_PCAP,
+    DS_FORMAT_PCAPNG,
+} ds_format;
+
+/* The largest record a reader accepts; a longer caplen stops the file with an error. */
+#define DS_MAX_RECORD 262144u
+
+/* How many distinct link types a reader remembers for reporting. */
+#define DS_MAX_LINKTYPES 16
+
+/*
+ * What a reader has seen so far. All counters count capture records (packets).
+ * records = ipv4 + ipv6 + non_ip + unknown_linktype + short_records + bad_ip
+ */
+typedef struct ds_capture_stats {
+    uint64_t records;          /* every packet record in the file */
+    uint64_t ipv4;             /* records with an IPv4 packet (these become ds_packet) */
+    uint64_t ipv6;             /* IPv6 packets: counted and skipped (the method is IPv4) */
+    uint64_t non_ip;           /* ARP, LLDP and other non-IP frames */
+    uint64_t unknown_linktype; /* records of a link type the decoder does not know */
+    uint64_t short_records;    /* link or IP header cut short by the capture length */
+    uint64_t bad_ip;           /* IPv4 header invalid (version, header length, total length) */
+    uint64_t tcp;              /* IPv4 TCP with ports (unfragmented or first fragment) */
+    uint64_t udp;              /* IPv4 UDP with ports */
+    uint64_t icmp;             /* IPv4 ICMP */
+    uint64_t other_proto;      /* IPv4 with another protocol */
+    uint64_t fragments;        /* IPv4 non-first fragments (no ports; counted, no ds_packet) */
+    uint64_t syn;              /* IPv4 TCP with SYN set and ACK clear */
+    uint64_t bytes;            /* bytes read from the (decompressed) capture */
+    int64_t first_ts_ns;       /* earliest record time (INT64_MAX when no record) */
+    int64_t last_ts_ns;        /* latest record time (INT64_MIN when no record) */
+    bool truncated;            /* the file ended inside a record */
+    uint32_t linktypes[DS_MAX_LINKTYPES]; /* distinct link types seen, in order of appearance */
+    uint32_t n_linktypes;
+} ds_capture_stats;
+
+typedef struct ds_reader ds_reader;
+
+/*
+ * ds_reader_open - open a capture for reading. path "-" reads standard input.
+ * file_index is copied into every ds_packet the reader yields.
+ * On success *out owns a reader to release with ds_reader_free(). On error returns a negative
+ * ds_status, *out is NULL and err names the file and the reason.
+ */
+ds_status ds_reader_open(ds_reader **out, const char *path, uint32_t file_index, ds_error *err);
+
+/*
+ * ds_reader_open_mem - the same over a memory buffer (tests, fuzzing). The buffer is
+ * borrowed and must outlive the reader; name is used in messages.
+ */
+ds_status ds_reader_open_mem(ds_reader **out, const void *data, size_t len, const char *name,
+                             uint32_t file_index, ds_error *err);
+
+/*
+ * ds_reader_next - decode up to max IPv4 packets into pkts; *n receives how many.
+ * Returns DS_OK with *n > 0 while there are packets, DS_OK with *n == 0 at the end of the
+ * file (a file that ends inside a record ends normally with stats.truncated set), or a
+ * negative status when the rest of the file cannot be read (an impossible record length, a
+ * decompression error, an I/O error). After an error the packets already returned and the
+ * stats stay valid; further calls return the same error.
+ */
+ds_status ds_reader_next(ds_reader *r, ds_packet *pkts, size_t max, size_t *n, ds_error *err);
+
+/* ds_reader_stats - counters so far; the pointer lives as long as the reader. */
+const ds_capture_stats *ds_reader_stats(const ds_reader *r);
+
+/* ds_reader_format, ds_reader_compression - what was detected when the reader opened. */
+ds_format ds_reader_format(const ds_reader *r);
+ds_compression ds_reader_compression(const ds_reader *r);
+
+/* ds_reader_name - the path or name given at open time; lives as long as the reader. */
+const char *ds_reader_name(const ds_reader *r);
+
+/* ds_reader_free - close the file and free the reader. NULL is a no-op. */
+void ds_reader_free(ds_reader *r);
+
+/* Static names: "pcap", "pcapng"; "none", "gzip", "bzip2", "xz", "zstd", "lz4". */
+const char *ds_format_name(ds_format f);
+const char *ds_compression_name(ds_compression c);
+
+/*
+ * ds_linktype_name - the LINKTYPE_ name of a link type in lower case without the prefix
+ * ("ethernet", "raw", "linux_sll"), or NULL when the decoder does not know it.
+ */
+const char *ds_linktype_name(uint32_t linktype);
+
+/*
+ * A list of capture paths: the result of expanding command-line arguments, where a directory
+ * means every regular file below it in sorted (byte-wise) order and "-" is standard input.
+ */
+typedef struct ds_path_list {
+    char **paths;
+    size_t count;
+} ds_path_list;
+
+/*
+ * ds_inputs_expand - expand args into list (which must be zeroed or previously freed).
+ * Returns DS_ERR_IO naming the argument when one does not exist or a directory cannot be read.
+ * The list owns its strings; release with ds_path_list_free().
+ */
+ds_status ds_inputs_expand(const char *const *args, size_t n_args, ds_path_list *list,
+                           ds_error *err);
+void ds_path_list_free(ds_path_list *list);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,17 @@
+/*
+ * darkscan.h - the whole public API of libdarkscan.
+ *
+ * darkscan finds the address blocks that scan the whole Internet on many ports, window after
+ * window, from what a darknet (network telescope) captured. The method follows Nakagawa et al.,
+ * "An Investigation of Constant Internet-Wide Scanning through Analysis of Darknet Traffic"
+ * (NICT / Yokohama National University, 2019). See docs/ARCHITECTURE.md for the data path.
+ */
+#ifndef DARKSCAN_DARKSCAN_H
+#define DARKSCAN_DARKSCAN_H
+
+#include "darkscan/error.h"
+#include "darkscan/version.h"
+#include "darkscan/packet.h"
+#include "darkscan/capture.h"
+
+#endif
