@@ -136,6 +136,48 @@ ds_status ds_inputs_expand(const char *const *args, size_t n_args, ds_path_list 
                            ds_error *err);
 void ds_path_list_free(ds_path_list *list);
 
+/*
+ * Writing captures (the simulator, tests, `darkscan` tools that export packets).
+ */
+typedef struct ds_writer ds_writer;
+
+typedef struct ds_writer_options {
+    ds_format format;           /* DS_FORMAT_PCAP or DS_FORMAT_PCAPNG */
+    ds_compression compression; /* DS_COMP_NONE or any compressor the reader knows */
+    uint32_t linktype;          /* LINKTYPE_ value of every record (1 = Ethernet) */
+    int nanosecond;             /* pcap: nanosecond magic; pcapng: if_tsresol 9 */
+    int big_endian;             /* write the file in big-endian byte order */
+    int level;                  /* compression level, 0 = the library's default */
+} ds_writer_options;
+
+/*
+ * ds_writer_open - create (truncate) path and write the file header. "-" is standard output.
+ * On success *out owns the writer; ds_writer_close() flushes, closes and frees it.
+ */
+ds_status ds_writer_open(ds_writer **out, const char *path, const ds_writer_options *opt,
+                         ds_error *err);
+
+/* ds_writer_write - one record of caplen bytes (wirelen >= caplen) at time ts_ns. */
+ds_status ds_writer_write(ds_writer *w, int64_t ts_ns, const void *data, uint32_t caplen,
+                          uint32_t wirelen, ds_error *err);
+
+/*
+ * ds_writer_write_packet - encode p as a frame of the writer's link type (Ethernet, raw IPv4,
+ * Linux SLL, ...) with a valid IPv4 header checksum, then write it at p->ts_ns. TCP packets get
+ * a 20-byte header with p's ports, seq, flags and window; UDP an 8-byte header; others no
+ * transport header.
+ */
+ds_status ds_writer_write_packet(ds_writer *w, const ds_packet *p, ds_error *err);
+
+/* ds_writer_close - flush, close and free; returns the first error met. NULL is a no-op. */
+ds_status ds_writer_close(ds_writer *w, ds_error *err);
+
+/*
+ * ds_packet_encode - the frame ds_writer_write_packet writes, into buf (cap bytes; 128 are
+ * always enough). Returns the frame's length, or 0 when linktype cannot be encoded.
+ */
+size_t ds_packet_encode(const ds_packet *p, uint32_t linktype, uint8_t *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

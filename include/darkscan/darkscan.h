@@ -13,5 +13,7 @@
 #include "darkscan/version.h"
 #include "darkscan/packet.h"
 #include "darkscan/capture.h"
+#include "darkscan/darknet.h"
+#include "darkscan/window.h"
 
 #endif
