@@ -1,0 +1,608 @@
+/*
+ * aggregate.c - the mergeable aggregate (see include/darkscan/aggregate.h).
+ *
+ * Per window the aggregate keeps:
+ *   - the distinct tuples (A, p, d) as 64-bit keys  A << (16 + dbits) | p << dbits | d,
+ *     where A is the source block, p the destination port and d the darknet index. New keys
+ *     go to an unsorted buffer; a full buffer is radix-sorted, deduplicated and pushed as a
+ *     sorted run; runs are merged so that their sizes fall geometrically (few runs, each key
+ *     merged O(log n) times). Reading a window merges its runs into one. This is exact, works
+ *     in any input order, and costs 8 bytes per distinct tuple (16 while two runs merge).
+ *   - per source host: SYN packets to D and tool fingerprint counts, in an open-addressing
+ *     hash table (blocks, /24s and host lists are all derived from it).
+ *   - time coverage: which of DS_AGG_SLOTS equal slots of the window saw a packet.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "darkscan/aggregate.h"
+#include "aggregate/keys.h"
+
+/* Keys buffered per window before they are sorted into a run. */
+#define BUF_MAX_KEYS ((size_t)1 << 20)
+#define BUF_MIN_KEYS ((size_t)1 << 12)
+/* Keys buffered over all windows before every buffer is flushed (bounds memory). */
+#define BUF_BUDGET_KEYS ((size_t)1 << 23)
+
+#define SLOT_WORDS (DS_AGG_SLOTS / 64)
+
+/* ZMap before v4.1 sets this IP ID on every probe (zmap src/probe_modules/packet.c). */
+#define ZMAP_IP_ID 54321
+
+typedef struct run {
+    uint64_t *keys;
+    size_t n;
+} run;
+
+typedef struct host_slot {
+    ds_host_counts c;
+    bool used;
+} host_slot;
+
+typedef struct win {
+    int64_t id;
+    int64_t start_ns, end_ns, slot_ns;
+    uint64_t packets, syn_packets;
+    int64_t first_ts_ns, last_ts_ns;
+    uint64_t slots[SLOT_WORDS];
+
+    uint64_t *buf; /* unsorted new keys */
+    size_t buf_len, buf_cap;
+    run *runs; /* sorted distinct runs, sizes falling */
+    size_t n_runs, cap_runs;
+
+    host_slot *hosts; /* open addressing, capacity a power of two */
+    size_t hosts_cap, hosts_used;
+    ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
+    size_t n_sorted_hosts;
+} win;
+
+struct ds_aggregate {
+    ds_agg_config cfg;
+    unsigned dbits;       /* bits of a darknet index */
+    unsigned block_shift; /* source >> block_shift is the block */
+    ds_agg_totals totals;
+    win **wins; /* ascending id */
+    size_t n_wins, cap_wins;
+    win *last;       /* the window the previous packet fell in */
+    size_t buffered; /* keys in all buffers */
+};
+
+static unsigned bits_for(uint64_t n_values)
+{
+    unsigned b = 1;
+    while (b < 64 && (n_values - 1) >> b != 0)
+        b++;
+    return b;
+}
+
+ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_error *err)
+{
+    *out = NULL;
+    if (cfg->darknet == NULL || ds_darknet_size(cfg->darknet) == 0)
+        return ds_error_set(err, DS_ERR_INVALID, "the darknet is empty");
+    if (cfg->prefix < DS_PREFIX_MIN || cfg->prefix > DS_PREFIX_MAX)
+        return ds_error_set(err, DS_ERR_INVALID, "prefix /%u is outside /%d../%d", cfg->prefix,
+                            DS_PREFIX_MIN, DS_PREFIX_MAX);
+    uint64_t size = ds_darknet_size(cfg->darknet);
+    unsigned dbits = bits_for(size);
+    if (cfg->prefix + 16 + dbits > 64)
+        return ds_error_set(err, DS_ERR_UNSUPPORTED,
+                            "a /%u source prefix with a darknet of %llu addresses needs %u-bit "
+                            "tuple keys (at most 64): use a shorter --prefix",
+                            cfg->prefix, (unsigned long long)size, cfg->prefix + 16 + dbits);
+    ds_aggregate *agg = calloc(1, sizeof(*agg));
+    if (agg == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    agg->cfg = *cfg;
+    agg->dbits = dbits;
+    agg->block_shift = 32 - cfg->prefix;
+    *out = agg;
+    return DS_OK;
+}
+
+static void win_free(win *w)
+{
+    if (w == NULL)
+        return;
+    free(w->buf);
+    for (size_t i = 0; i < w->n_runs; i++)
+        free(w->runs[i].keys);
+    free(w->runs);
+    free(w->hosts);
+    free(w->sorted_hosts);
+    free(w);
+}
+
+void ds_aggregate_free(ds_aggregate *agg)
+{
+    if (agg == NULL)
+        return;
+    for (size_t i = 0; i < agg->n_wins; i++)
+        win_free(agg->wins[i]);
+    free(agg->wins);
+    free(agg);
+}
+
+const ds_agg_config *ds_aggregate_config(const ds_aggregate *agg)
+{
+    return &agg->cfg;
+}
+
+ds_agg_totals ds_aggregate_totals(const ds_aggregate *agg)
+{
+    return agg->totals;
+}
+
+unsigned ds_aggregate_index_bits(const ds_aggregate *agg)
+{
+    return agg->dbits;
+}
+
+/* ---- windows ---- */
+
+static win *win_new(const ds_aggregate *agg, int64_t id)
+{
+    win *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    w->id = id;
+    w->start_ns = ds_window_start_ns(&agg->cfg.window, id);
+    w->end_ns = ds_window_end_ns(&agg->cfg.window, id);
+    int64_t len = w->end_ns - w->start_ns;
+    w->slot_ns = len / DS_AGG_SLOTS + (len % DS_AGG_SLOTS != 0);
+    w->first_ts_ns = INT64_MAX;
+    w->last_ts_ns = INT64_MIN;
+    return w;
+}
+
+/* find_window - the window with this id, created when absent; NULL when out of memory. */
+static win *find_window(ds_aggregate *agg, int64_t id)
+{
+    size_t lo = 0, hi = agg->n_wins;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (agg->wins[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < agg->n_wins && agg->wins[lo]->id == id)
+        return agg->wins[lo];
+    if (agg->n_wins == agg->cap_wins) {
+        size_t cap = agg->cap_wins ? agg->cap_wins * 2 : 16;
+        win **grown = realloc(agg->wins, cap * sizeof(*grown));
+        if (grown == NULL)
+            return NULL;
+        agg->wins = grown;
+        agg->cap_wins = cap;
+    }
+    win *w = win_new(agg, id);
+    if (w == NULL)
+        return NULL;
+    memmove(agg->wins + lo + 1, agg->wins + lo, (agg->n_wins - lo) * sizeof(*agg->wins));
+    agg->wins[lo] = w;
+    agg->n_wins++;
+    return w;
+}
+
+static win *window_of(ds_aggregate *agg, int64_t ts_ns)
+{
+    win *w = agg->last;
+    if (w != NULL && ts_ns >= w->start_ns && ts_ns < w->end_ns)
+        return w;
+    w = find_window(agg, ds_window_of(&agg->cfg.window, ts_ns));
+    if (w != NULL)
+        agg->last = w;
+    return w;
+}
+
+static void cover(win *w, int64_t ts_ns)
+{
+    uint64_t slot = (uint64_t)(ts_ns - w->start_ns) / (uint64_t)w->slot_ns;
+    w->slots[slot / 64] |= (uint64_t)1 << (slot % 64);
+    if (ts_ns < w->first_ts_ns)
+        w->first_ts_ns = ts_ns;
+    if (ts_ns > w->last_ts_ns)
+        w->last_ts_ns = ts_ns;
+}
+
+/* ---- sorted runs ---- */
+
+/* push_run - append a sorted distinct run (taking ownership) and merge runs of similar size. */
+static ds_status push_run(win *w, uint64_t *keys, size_t n, ds_error *err)
+{
+    if (n == 0) {
+        free(keys);
+        return DS_OK;
+    }
+    if (w->n_runs == w->cap_runs) {
+        size_t cap = w->cap_runs ? w->cap_runs * 2 : 8;
+        run *grown = realloc(w->runs, cap * sizeof(*grown));
+        if (grown == NULL) {
+            free(keys);
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        }
+        w->runs = grown;
+        w->cap_runs = cap;
+    }
+    w->runs[w->n_runs++] = (run){keys, n};
+    while (w->n_runs >= 2 && w->runs[w->n_runs - 2].n <= 2 * w->runs[w->n_runs - 1].n) {
+        run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
+        uint64_t *merged = malloc((a->n + b->n) * sizeof(*merged));
+        if (merged == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        size_t m = ds_keys_union(a->keys, a->n, b->keys, b->n, merged);
+        free(a->keys);
+        free(b->keys);
+        uint64_t *fit = realloc(merged, m * sizeof(*merged));
+        a->keys = fit != NULL ? fit : merged;
+        a->n = m;
+        w->n_runs--;
+    }
+    return DS_OK;
+}
+
+/* flush - sort the window's buffer into a run. */
+static ds_status flush(ds_aggregate *agg, win *w, ds_error *err)
+{
+    if (w->buf_len == 0)
+        return DS_OK;
+    uint64_t *tmp = malloc(w->buf_len * sizeof(*tmp));
+    if (tmp == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    size_t n = ds_keys_sort_unique(w->buf, tmp, w->buf_len, agg->cfg.prefix + 16 + agg->dbits);
+    memcpy(tmp, w->buf, n * sizeof(*tmp));
+    uint64_t *fit = realloc(tmp, n * sizeof(*tmp));
+    agg->buffered -= w->buf_len;
+    w->buf_len = 0;
+    return push_run(w, fit != NULL ? fit : tmp, n, err);
+}
+
+static ds_status flush_all(ds_aggregate *agg, ds_error *err)
+{
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        ds_status st = flush(agg, agg->wins[i], err);
+        if (st != DS_OK)
+            return st;
+    }
+    return DS_OK;
+}
+
+/* compact - leave the window's tuples as one sorted distinct run (or none). */
+static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
+{
+    ds_status st = flush(agg, w, err);
+    if (st != DS_OK)
+        return st;
+    while (w->n_runs >= 2) {
+        run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
+        uint64_t *merged = malloc((a->n + b->n) * sizeof(*merged));
+        if (merged == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        size_t m = ds_keys_union(a->keys, a->n, b->keys, b->n, merged);
+        free(a->keys);
+        free(b->keys);
+        a->keys = merged;
+        a->n = m;
+        w->n_runs--;
+    }
+    return DS_OK;
+}
+
+static ds_status add_key(ds_aggregate *agg, win *w, uint64_t key, ds_error *err)
+{
+    if (w->buf_len == w->buf_cap) {
+        if (w->buf_cap >= BUF_MAX_KEYS) {
+            ds_status st = flush(agg, w, err);
+            if (st != DS_OK)
+                return st;
+        } else {
+            size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN_KEYS;
+            uint64_t *grown = realloc(w->buf, cap * sizeof(*grown));
+            if (grown == NULL)
+                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+            w->buf = grown;
+            w->buf_cap = cap;
+        }
+    }
+    w->buf[w->buf_len++] = key;
+    if (++agg->buffered > BUF_BUDGET_KEYS)
+        return flush_all(agg, err);
+    return DS_OK;
+}
+
+/* ---- hosts ---- */
+
+static size_t host_hash(uint32_t host, size_t cap)
+{
+    return (size_t)(((uint64_t)host * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static ds_status hosts_grow(win *w, ds_error *err)
+{
+    size_t cap = w->hosts_cap ? w->hosts_cap * 2 : 64;
+    host_slot *t = calloc(cap, sizeof(*t));
+    if (t == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < w->hosts_cap; i++) {
+        if (!w->hosts[i].used)
+            continue;
+        size_t j = host_hash(w->hosts[i].c.host, cap);
+        while (t[j].used)
+            j = (j + 1) & (cap - 1);
+        t[j] = w->hosts[i];
+    }
+    free(w->hosts);
+    w->hosts = t;
+    w->hosts_cap = cap;
+    return DS_OK;
+}
+
+/* host_counts - the counters of host in w, created at zero when absent; NULL on no memory. */
+static ds_host_counts *host_counts(win *w, uint32_t host, ds_error *err)
+{
+    if ((w->hosts_used + 1) * 4 > w->hosts_cap * 3 && hosts_grow(w, err) != DS_OK)
+        return NULL;
+    size_t j = host_hash(host, w->hosts_cap);
+    while (w->hosts[j].used) {
+        if (w->hosts[j].c.host == host)
+            return &w->hosts[j].c;
+        j = (j + 1) & (w->hosts_cap - 1);
+    }
+    w->hosts[j].used = true;
+    w->hosts[j].c.host = host;
+    w->hosts_used++;
+    return &w->hosts[j].c;
+}
+
+static void hosts_changed(win *w)
+{
+    free(w->sorted_hosts);
+    w->sorted_hosts = NULL;
+    w->n_sorted_hosts = 0;
+}
+
+/* ---- adding packets ---- */
+
+/*
+ * Masscan's IP ID: dst ^ dport ^ seq, low 16 bits (robertdavidgraham/masscan,
+ * src/templ-pkt.c, tcp_create_packet(): ip_id = ip_them ^ port_them ^ seqno).
+ */
+static bool is_masscan(const ds_packet *p)
+{
+    return p->ip_id == (uint16_t)(p->dst ^ p->dport ^ p->seq);
+}
+
+ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
+{
+    const ds_darknet *darknet = agg->cfg.darknet;
+    const unsigned dbits = agg->dbits;
+    for (size_t i = 0; i < n; i++) {
+        const ds_packet *p = &pkts[i];
+        win *w = window_of(agg, p->ts_ns);
+        if (w == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        agg->totals.packets++;
+        w->packets++;
+        cover(w, p->ts_ns);
+        int syn = ds_packet_is_syn(p);
+        agg->totals.syn_packets += (uint64_t)syn;
+        int64_t d = ds_darknet_index(darknet, p->dst);
+        if (d < 0) {
+            agg->totals.outside_darknet++;
+            continue;
+        }
+        if (!syn)
+            continue;
+        agg->totals.syn_to_darknet++;
+        w->syn_packets++;
+        uint64_t block = p->src >> agg->block_shift;
+        uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
+        ds_status st = add_key(agg, w, key, err);
+        if (st != DS_OK)
+            return st;
+        ds_host_counts *hc = host_counts(w, p->src, err);
+        if (hc == NULL)
+            return DS_ERR_NOMEM;
+        hc->syn_packets++;
+        hc->mirai_packets += p->seq == p->dst;
+        hc->zmap_packets += p->ip_id == ZMAP_IP_ID;
+        hc->masscan_packets += is_masscan(p);
+        if (w->sorted_hosts != NULL)
+            hosts_changed(w);
+    }
+    return DS_OK;
+}
+
+/* ---- merging ---- */
+
+static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
+{
+    if (a->prefix != b->prefix || a->window.unit != b->window.unit ||
+        a->window.seconds != b->window.seconds)
+        return false;
+    if (a->darknet == b->darknet)
+        return true;
+    size_t n = ds_darknet_prefix_count(a->darknet);
+    if (n != ds_darknet_prefix_count(b->darknet))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t aa, ba;
+        unsigned al, bl;
+        size_t as, bs;
+        ds_darknet_prefix(a->darknet, i, &aa, &al, &as);
+        ds_darknet_prefix(b->darknet, i, &ba, &bl, &bs);
+        if (aa != ba || al != bl)
+            return false;
+    }
+    return true;
+}
+
+ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_error *err)
+{
+    if (!same_config(&into->cfg, &from->cfg))
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "cannot merge aggregates made with different darknets, windows or "
+                            "prefixes");
+    for (size_t i = 0; i < from->n_wins; i++) {
+        const win *fw = from->wins[i];
+        win *w = find_window(into, fw->id);
+        if (w == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        w->packets += fw->packets;
+        w->syn_packets += fw->syn_packets;
+        if (fw->first_ts_ns < w->first_ts_ns)
+            w->first_ts_ns = fw->first_ts_ns;
+        if (fw->last_ts_ns > w->last_ts_ns)
+            w->last_ts_ns = fw->last_ts_ns;
+        for (size_t s = 0; s < SLOT_WORDS; s++)
+            w->slots[s] |= fw->slots[s];
+        for (size_t k = 0; k < fw->buf_len; k++) {
+            ds_status st = add_key(into, w, fw->buf[k], err);
+            if (st != DS_OK)
+                return st;
+        }
+        for (size_t r = 0; r < fw->n_runs; r++) {
+            uint64_t *copy = malloc(fw->runs[r].n * sizeof(*copy));
+            if (copy == NULL)
+                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+            memcpy(copy, fw->runs[r].keys, fw->runs[r].n * sizeof(*copy));
+            ds_status st = push_run(w, copy, fw->runs[r].n, err);
+            if (st != DS_OK)
+                return st;
+        }
+        for (size_t h = 0; h < fw->hosts_cap; h++) {
+            if (!fw->hosts[h].used)
+                continue;
+            const ds_host_counts *src = &fw->hosts[h].c;
+            ds_host_counts *dst = host_counts(w, src->host, err);
+            if (dst == NULL)
+                return DS_ERR_NOMEM;
+            dst->syn_packets += src->syn_packets;
+            dst->mirai_packets += src->mirai_packets;
+            dst->zmap_packets += src->zmap_packets;
+            dst->masscan_packets += src->masscan_packets;
+        }
+        hosts_changed(w);
+    }
+    into->totals.packets += from->totals.packets;
+    into->totals.syn_packets += from->totals.syn_packets;
+    into->totals.outside_darknet += from->totals.outside_darknet;
+    into->totals.syn_to_darknet += from->totals.syn_to_darknet;
+    return DS_OK;
+}
+
+/* ---- reading ---- */
+
+size_t ds_aggregate_window_count(const ds_aggregate *agg)
+{
+    return agg->n_wins;
+}
+
+static uint32_t empty_run(const uint64_t *slots, uint32_t from, int step)
+{
+    uint32_t n = 0;
+    for (int64_t s = from; s >= 0 && s < (int64_t)DS_AGG_SLOTS; s += step) {
+        if (slots[s / 64] >> (s % 64) & 1)
+            break;
+        n++;
+    }
+    return n;
+}
+
+ds_status ds_aggregate_window(const ds_aggregate *agg, size_t i, ds_agg_window *out)
+{
+    if (i >= agg->n_wins)
+        return DS_ERR_INVALID;
+    const win *w = agg->wins[i];
+    out->id = w->id;
+    out->packets = w->packets;
+    out->syn_packets = w->syn_packets;
+    out->first_ts_ns = w->first_ts_ns;
+    out->last_ts_ns = w->last_ts_ns;
+    /* Slots past the window's end (when its length is not a multiple) count as covered. */
+    uint64_t slots[SLOT_WORDS];
+    memcpy(slots, w->slots, sizeof(slots));
+    uint64_t used = (uint64_t)((w->end_ns - w->start_ns - 1) / w->slot_ns) + 1;
+    for (uint64_t s = used; s < DS_AGG_SLOTS; s++)
+        slots[s / 64] |= (uint64_t)1 << (s % 64);
+    out->lead_gap_slots = empty_run(slots, 0, 1);
+    out->trail_gap_slots = empty_run(slots, DS_AGG_SLOTS - 1, -1);
+    uint32_t best = 0, cur = 0;
+    for (uint32_t s = 0; s < DS_AGG_SLOTS; s++) {
+        if (slots[s / 64] >> (s % 64) & 1) {
+            cur = 0;
+        } else if (++cur > best) {
+            best = cur;
+        }
+    }
+    out->max_gap_slots = best;
+    return DS_OK;
+}
+
+static int cmp_host(const void *a, const void *b)
+{
+    uint32_t x = ((const ds_host_counts *)a)->host, y = ((const ds_host_counts *)b)->host;
+    return (x > y) - (x < y);
+}
+
+ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts **hosts, size_t *n,
+                             ds_error *err)
+{
+    if (i >= agg->n_wins)
+        return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
+    win *w = agg->wins[i];
+    if (w->sorted_hosts == NULL && w->hosts_used > 0) {
+        w->sorted_hosts = malloc(w->hosts_used * sizeof(*w->sorted_hosts));
+        if (w->sorted_hosts == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        size_t k = 0;
+        for (size_t h = 0; h < w->hosts_cap; h++) {
+            if (w->hosts[h].used)
+                w->sorted_hosts[k++] = w->hosts[h].c;
+        }
+        qsort(w->sorted_hosts, k, sizeof(*w->sorted_hosts), cmp_host);
+        w->n_sorted_hosts = k;
+    }
+    *hosts = w->sorted_hosts;
+    *n = w->n_sorted_hosts;
+    return DS_OK;
+}
+
+ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys, size_t *n,
+                              ds_error *err)
+{
+    if (i >= agg->n_wins)
+        return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
+    win *w = agg->wins[i];
+    ds_status st = compact(agg, w, err);
+    if (st != DS_OK)
+        return st;
+    *keys = w->n_runs ? w->runs[0].keys : NULL;
+    *n = w->n_runs ? w->runs[0].n : 0;
+    return DS_OK;
+}
+
+ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
+                                ds_error *err)
+{
+    const uint64_t *keys;
+    size_t n;
+    ds_status st = ds_aggregate_tuples(agg, i, &keys, &n, err);
+    if (st != DS_OK)
+        return st;
+    const unsigned dbits = agg->dbits;
+    size_t k = 0;
+    while (k < n) {
+        uint64_t pair = keys[k] >> dbits;
+        size_t start = k;
+        while (k < n && keys[k] >> dbits == pair)
+            k++;
+        ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), k - start};
+        if (fn(ctx, &cov) != 0)
+            break;
+    }
+    return DS_OK;
+}
