@@ -8,6 +8,7 @@
 
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
+    {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
     {NULL, NULL, NULL},
 };
 

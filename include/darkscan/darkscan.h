@@ -15,5 +15,8 @@
 #include "darkscan/capture.h"
 #include "darkscan/darknet.h"
 #include "darkscan/window.h"
+#include "darkscan/aggregate.h"
+#include "darkscan/detect.h"
+#include "darkscan/output.h"
 
 #endif

@@ -336,7 +336,8 @@ static ds_status host_facts(ds_aggregate *agg, ds_network *net, ds_error *err)
     }
     net->top24 = (uint32_t)(first + ((uint64_t)best << 8)) & 0xffffff00u;
     net->top24_packets = per24[best];
-    qsort(hosts, n_hosts, sizeof(*hosts), cmp_u32);
+    if (n_hosts > 1)
+        qsort(hosts, n_hosts, sizeof(*hosts), cmp_u32);
     for (size_t i = 0; i < n_hosts; i++)
         net->hosts += i == 0 || hosts[i] != hosts[i - 1];
 out:
@@ -501,7 +502,8 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
     ds_status st = collect_scans(agg, r->alpha_addresses, params->min_ports, &c, err);
     if (st != DS_OK)
         goto fail;
-    qsort(c.scans, c.n_scans, sizeof(*c.scans), cmp_scan);
+    if (c.n_scans > 1)
+        qsort(c.scans, c.n_scans, sizeof(*c.scans), cmp_scan);
     st = list_windows(agg, r, c.scans, c.n_scans, err);
     if (st != DS_OK)
         goto fail;
@@ -689,7 +691,8 @@ ds_status ds_sweep_run(ds_aggregate *agg, ds_sweep *sw, ds_error *err)
         }
     }
     /* Count windows per (block, combo), then blocks per (combo, m). */
-    qsort(c.records, c.n_records, sizeof(*c.records), cmp_u64);
+    if (c.n_records > 1)
+        qsort(c.records, c.n_records, sizeof(*c.records), cmp_u64);
     for (size_t i = 0; i < c.n_records;) {
         size_t j = i;
         while (j < c.n_records && c.records[j] == c.records[i])

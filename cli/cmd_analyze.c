@@ -1,0 +1,548 @@
+/*
+ * cmd_analyze.c - `darkscan analyze`: captures and the darknet's address list in, constant
+ * Internet-wide scanner blocks out (results JSON, CSV tables, terminal summary).
+ *
+ * Files are read by -j worker threads, each into its own aggregate; the aggregates merge at
+ * the end (the aggregate is a mergeable value, so the answer does not depend on the order).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define BATCH 4096
+
+static const char usage_text[] =
+    "Usage: darkscan analyze [OPTIONS] -d CIDR[,CIDR...] | -D FILE  CAPTURE...\n"
+    "\n"
+    "Find the source blocks that scan the whole darknet on many ports, window after window\n"
+    "(constant Internet-wide scanners), and characterise what each of them scans.\n"
+    "A CAPTURE is a pcap or pcapng file, plain or compressed (gzip, bzip2, xz, zstd, lz4),\n"
+    "'-' for standard input, or a directory (every file below it, in sorted order).\n"
+    "\n"
+    "The darknet D (required):\n"
+    "  -d, --darknet CIDR[,CIDR...]  monitored prefixes; repeatable\n"
+    "  -D, --darknet-file FILE       one 'CIDR [SENSOR]' per line, '#' comments\n"
+    "\n"
+    "The method (defaults are the paper's):\n"
+    "  -a, --alpha F             scan-target port: share of D reached, 0 < F <= 1 (0.8)\n"
+    "  -n, --min-ports N         Internet-wide scan: at least N scan-target ports (30)\n"
+    "  -m, --min-windows M       constant scanner: at least M scan windows (6)\n"
+    "      --window UNIT         month, week (ISO), day, hour or <N>s, in UTC (month)\n"
+    "      --prefix LEN          source block prefix length, 8..32 (16)\n"
+    "      --routine-jaccard F   routine when the Jaccard median > F (0.8)\n"
+    "      --stable-simpson F    routine/semi-routine when the Simpson median > F (0.7)\n"
+    "      --max-gap F           a window is incomplete when the input has a gap longer\n"
+    "                            than this share of it (0.03125)\n"
+    "      --sweep               also count constant scanners over a grid of alpha, n, m\n"
+    "\n"
+    "Output:\n"
+    "  -o, --out DIR             write results.json and CSV tables into DIR (created)\n"
+    "      --json FILE           the results JSON to FILE, '-' for standard output\n"
+    "      --top N               ports listed in the summary (10)\n"
+    "  -q, --quiet               no summary and no progress\n"
+    "  -j, --threads N           worker threads (the number of cores)\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 a file could not be read or written (every packet read before\n"
+    "the damage still counts), 2 usage error.\n";
+
+enum {
+    OPT_WINDOW = 256,
+    OPT_PREFIX,
+    OPT_ROUTINE_JACCARD,
+    OPT_STABLE_SIMPSON,
+    OPT_MAX_GAP,
+    OPT_SWEEP,
+    OPT_JSON,
+    OPT_TOP,
+};
+
+static const struct option long_options[] = {
+    {"darknet", required_argument, NULL, 'd'},
+    {"darknet-file", required_argument, NULL, 'D'},
+    {"alpha", required_argument, NULL, 'a'},
+    {"min-ports", required_argument, NULL, 'n'},
+    {"min-windows", required_argument, NULL, 'm'},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"routine-jaccard", required_argument, NULL, OPT_ROUTINE_JACCARD},
+    {"stable-simpson", required_argument, NULL, OPT_STABLE_SIMPSON},
+    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
+    {"sweep", no_argument, NULL, OPT_SWEEP},
+    {"out", required_argument, NULL, 'o'},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"quiet", no_argument, NULL, 'q'},
+    {"threads", required_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The shared state of one run: the files, the next file to read, and what went wrong. */
+typedef struct job {
+    const ds_path_list *inputs;
+    uint64_t *sizes; /* file sizes, 0 for stdin or unknown */
+    ds_agg_config cfg;
+    atomic_size_t next;
+    atomic_uint_fast64_t packets;
+    atomic_uint_fast64_t bytes_done;
+    atomic_size_t files_done;
+    pthread_mutex_t lock; /* guards the fields below and stderr */
+    ds_input_info input;
+    bool failed;
+    bool quiet;
+    bool progress_shown;
+} job;
+
+typedef struct worker {
+    job *job;
+    pthread_t thread;
+    ds_aggregate *agg;
+    ds_status status; /* DS_OK or a fatal error (out of memory) */
+    ds_error err;
+} worker;
+
+static void clear_progress(job *j)
+{
+    if (j->progress_shown) {
+        fputs("\r\033[K", stderr);
+        j->progress_shown = false;
+    }
+}
+
+static void read_file(worker *w, size_t index, ds_packet *batch)
+{
+    job *j = w->job;
+    const char *path = j->inputs->paths[index];
+    ds_reader *r = NULL;
+    ds_error err;
+    ds_status st = ds_reader_open(&r, path, (uint32_t)index, &err);
+    if (st != DS_OK) {
+        pthread_mutex_lock(&j->lock);
+        clear_progress(j);
+        cli_error("%s", err.msg);
+        j->failed = true;
+        j->input.failed++;
+        pthread_mutex_unlock(&j->lock);
+        return;
+    }
+    for (;;) {
+        size_t n = 0;
+        st = ds_reader_next(r, batch, BATCH, &n, &err);
+        if (n > 0) {
+            ds_error aerr;
+            if (ds_aggregate_add(w->agg, batch, n, &aerr) != DS_OK) {
+                w->status = DS_ERR_NOMEM;
+                w->err = aerr;
+                break;
+            }
+            atomic_fetch_add(&j->packets, n);
+        }
+        if (st != DS_OK || n == 0)
+            break;
+    }
+    const ds_capture_stats *s = ds_reader_stats(r);
+    pthread_mutex_lock(&j->lock);
+    j->input.files++;
+    j->input.records += s->records;
+    j->input.ipv6 += s->ipv6;
+    j->input.non_ip += s->non_ip;
+    j->input.other_skipped += s->unknown_linktype + s->short_records + s->bad_ip;
+    if (st != DS_OK) {
+        clear_progress(j);
+        cli_error("%s", err.msg);
+        j->failed = true;
+        j->input.failed++;
+    } else if (s->truncated) {
+        clear_progress(j);
+        cli_warn("%s: the file ends inside a record (truncated); the %" PRIu64
+                 " complete records before it count",
+                 path, s->records);
+        j->input.truncated++;
+    }
+    pthread_mutex_unlock(&j->lock);
+    ds_reader_free(r);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    job *j = w->job;
+    ds_packet *batch = malloc(BATCH * sizeof(*batch));
+    if (batch == NULL) {
+        w->status = ds_error_set(&w->err, DS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&j->next, 1);
+        if (i >= j->inputs->count || w->status != DS_OK)
+            break;
+        read_file(w, i, batch);
+        atomic_fetch_add(&j->bytes_done, j->sizes[i]);
+        atomic_fetch_add(&j->files_done, 1);
+    }
+    free(batch);
+    return NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* show_progress - one status line on stderr: files, packets, rate, time left by bytes. */
+static void show_progress(job *j, double started, uint64_t total_bytes)
+{
+    double elapsed = now_s() - started;
+    uint64_t packets = atomic_load(&j->packets);
+    uint64_t done = atomic_load(&j->bytes_done);
+    size_t files = atomic_load(&j->files_done);
+    char left[32] = "";
+    if (done > 0 && total_bytes > done && elapsed > 1)
+        snprintf(left, sizeof(left), ", %.0f s left",
+                 elapsed * (double)(total_bytes - done) / (double)done);
+    pthread_mutex_lock(&j->lock);
+    fprintf(stderr, "\r\033[Kanalyze: %zu/%zu files, %.1f M packets, %.2f M/s%s", files,
+            j->inputs->count, (double)packets / 1e6,
+            elapsed > 0 ? (double)packets / elapsed / 1e6 : 0.0, left);
+    j->progress_shown = true;
+    pthread_mutex_unlock(&j->lock);
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        errno = ENOTDIR;
+    }
+    return -1;
+}
+
+static int write_json_file(const ds_results *res, const char *path)
+{
+    ds_error err;
+    if (strcmp(path, "-") == 0) {
+        if (ds_results_write_json(res, stdout, &err) != DS_OK || fflush(stdout) != 0) {
+            cli_error("standard output: %s", err.msg);
+            return -1;
+        }
+        return 0;
+    }
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        cli_error("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    ds_status st = ds_results_write_json(res, f, &err);
+    if (fclose(f) != 0 && st == DS_OK)
+        st = ds_error_set(&err, DS_ERR_IO, "%s", strerror(errno));
+    if (st != DS_OK) {
+        cli_error("%s: %s", path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct options {
+    ds_darknet *darknet;
+    bool have_darknet;
+    ds_params params;
+    ds_window_spec window;
+    unsigned prefix;
+    const char *out_dir;
+    const char *json_path;
+    uint64_t top;
+    bool quiet;
+    bool sweep;
+    uint64_t threads;
+} options;
+
+/* parse_options - returns -1 to go on, else the exit code. */
+static int parse_options(int argc, char **argv, options *o)
+{
+    ds_error err;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:D:a:n:m:o:qj:h", long_options, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case 'd':
+            if (ds_darknet_add(o->darknet, optarg, NULL, &err) != DS_OK)
+                return cli_usage("analyze", "-d %s: %s", optarg, err.msg);
+            o->have_darknet = true;
+            break;
+        case 'D':
+            if (ds_darknet_load_file(o->darknet, optarg, &err) != DS_OK) {
+                cli_error("%s", err.msg);
+                return DS_EXIT_FAIL;
+            }
+            o->have_darknet = true;
+            break;
+        case 'a':
+            if (ds_ratio_parse(optarg, &o->params.alpha, &err) != DS_OK ||
+                o->params.alpha.num == 0 || o->params.alpha.num > o->params.alpha.den)
+                return cli_usage("analyze", "--alpha: '%s' is not a number in (0, 1]", optarg);
+            break;
+        case 'n':
+            if (!cli_parse_u64("analyze", "--min-ports", optarg, 1, 65536, &v))
+                return DS_EXIT_USAGE;
+            o->params.min_ports = (uint32_t)v;
+            break;
+        case 'm':
+            if (!cli_parse_u64("analyze", "--min-windows", optarg, 1, UINT32_MAX, &v))
+                return DS_EXIT_USAGE;
+            o->params.min_windows = (uint32_t)v;
+            break;
+        case OPT_WINDOW:
+            if (ds_window_parse(optarg, &o->window, &err) != DS_OK)
+                return cli_usage("analyze", "--window: %s", err.msg);
+            break;
+        case OPT_PREFIX:
+            if (!cli_parse_u64("analyze", "--prefix", optarg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v))
+                return DS_EXIT_USAGE;
+            o->prefix = (unsigned)v;
+            break;
+        case OPT_ROUTINE_JACCARD:
+            if (ds_ratio_parse(optarg, &o->params.routine_jaccard, &err) != DS_OK ||
+                o->params.routine_jaccard.num > o->params.routine_jaccard.den)
+                return cli_usage("analyze", "--routine-jaccard: '%s' is not a number in [0, 1]",
+                                 optarg);
+            break;
+        case OPT_STABLE_SIMPSON:
+            if (ds_ratio_parse(optarg, &o->params.stable_simpson, &err) != DS_OK ||
+                o->params.stable_simpson.num > o->params.stable_simpson.den)
+                return cli_usage("analyze", "--stable-simpson: '%s' is not a number in [0, 1]",
+                                 optarg);
+            break;
+        case OPT_MAX_GAP: {
+            ds_ratio gap;
+            if (ds_ratio_parse(optarg, &gap, &err) != DS_OK || gap.num > gap.den)
+                return cli_usage("analyze", "--max-gap: '%s' is not a number in [0, 1]", optarg);
+            o->params.max_gap_slots = (uint32_t)(gap.num * DS_AGG_SLOTS / gap.den);
+            break;
+        }
+        case OPT_SWEEP:
+            o->sweep = true;
+            break;
+        case 'o':
+            o->out_dir = optarg;
+            break;
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case OPT_TOP:
+            if (!cli_parse_u64("analyze", "--top", optarg, 0, 65536, &o->top))
+                return DS_EXIT_USAGE;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'j':
+            if (!cli_parse_u64("analyze", "--threads", optarg, 1, 256, &o->threads))
+                return DS_EXIT_USAGE;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return DS_EXIT_OK;
+        default:
+            return cli_usage("analyze", "unknown or incomplete option");
+        }
+    }
+    if (!o->have_darknet)
+        return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
+    if (optind >= argc)
+        return cli_usage("analyze", "no capture files given");
+    return -1;
+}
+
+static void report_incomplete(const ds_results *res)
+{
+    for (size_t i = 0; i < res->n_windows; i++) {
+        const ds_window_result *w = &res->windows[i];
+        if (w->complete)
+            continue;
+        char label[32];
+        ds_window_label(&res->window, w->id, label, sizeof(label));
+        if (w->packets == 0)
+            cli_warn("window %s has no packets at all: it is incomplete", label);
+        else
+            cli_warn("window %s is incomplete: the input leaves %.1f%% of it without packets "
+                     "in one stretch, so coverage there is undercounted",
+                     label, 100.0 * w->max_gap_slots / DS_AGG_SLOTS);
+    }
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    options o = {0};
+    ds_params_default(&o.params);
+    o.window = (ds_window_spec){DS_WINDOW_MONTH, 0};
+    o.prefix = DS_PREFIX_DEFAULT;
+    o.top = 10;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = cores > 0 ? (uint64_t)cores : 1;
+    o.darknet = ds_darknet_new();
+    if (o.darknet == NULL) {
+        cli_error("out of memory");
+        return DS_EXIT_FAIL;
+    }
+    int rc = parse_options(argc, argv, &o);
+    if (rc >= 0) {
+        ds_darknet_free(o.darknet);
+        return rc;
+    }
+
+    ds_error err;
+    ds_path_list inputs = {0};
+    ds_aggregate *merged = NULL;
+    ds_results *res = NULL;
+    worker *workers = NULL;
+    job j = {0};
+    size_t n_workers = 0;
+    rc = DS_EXIT_FAIL;
+    pthread_mutex_init(&j.lock, NULL);
+
+    if (ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
+        cli_error("darknet: %s", err.msg);
+        goto out;
+    }
+    if (ds_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &inputs,
+                         &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    if (o.out_dir != NULL && make_dir(o.out_dir) != 0) {
+        cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
+        goto out;
+    }
+
+    j.inputs = &inputs;
+    j.cfg = (ds_agg_config){o.darknet, o.window, o.prefix};
+    j.quiet = o.quiet;
+    j.sizes = calloc(inputs.count ? inputs.count : 1, sizeof(*j.sizes));
+    uint64_t total_bytes = 0;
+    for (size_t i = 0; j.sizes != NULL && i < inputs.count; i++) {
+        struct stat st;
+        if (strcmp(inputs.paths[i], "-") != 0 && stat(inputs.paths[i], &st) == 0 &&
+            S_ISREG(st.st_mode))
+            j.sizes[i] = (uint64_t)st.st_size;
+        total_bytes += j.sizes[i];
+    }
+    n_workers = o.threads < inputs.count ? (size_t)o.threads : inputs.count;
+    if (n_workers == 0)
+        n_workers = 1;
+    workers = calloc(n_workers, sizeof(*workers));
+    if (j.sizes == NULL || workers == NULL) {
+        cli_error("out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i].job = &j;
+        if (ds_aggregate_new(&workers[i].agg, &j.cfg, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+    }
+
+    double started = now_s();
+    bool progress = !o.quiet && isatty(STDERR_FILENO);
+    size_t started_workers = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            cli_error("cannot start a thread: %s", strerror(errno));
+            break;
+        }
+        started_workers++;
+    }
+    while (progress && started_workers > 0 && atomic_load(&j.files_done) < inputs.count) {
+        struct timespec pause = {0, 250000000};
+        nanosleep(&pause, NULL);
+        show_progress(&j, started, total_bytes);
+    }
+    for (size_t i = 0; i < started_workers; i++)
+        pthread_join(workers[i].thread, NULL);
+    clear_progress(&j);
+    if (started_workers < n_workers)
+        goto out;
+    for (size_t i = 0; i < n_workers; i++) {
+        if (workers[i].status != DS_OK) {
+            cli_error("%s", workers[i].err.msg);
+            goto out;
+        }
+    }
+    merged = workers[0].agg;
+    workers[0].agg = NULL;
+    for (size_t i = 1; i < n_workers; i++) {
+        if (ds_aggregate_merge(merged, workers[i].agg, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            goto out;
+        }
+        ds_aggregate_free(workers[i].agg);
+        workers[i].agg = NULL;
+    }
+
+    if (ds_detect(merged, &o.params, &res, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    res->input = j.input;
+    if (o.sweep && ds_sweep_new_default(merged, &res->sweep, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        goto out;
+    }
+    if (!o.quiet)
+        report_incomplete(res);
+
+    rc = j.failed ? DS_EXIT_FAIL : DS_EXIT_OK;
+    if (o.json_path != NULL && write_json_file(res, o.json_path) != 0)
+        rc = DS_EXIT_FAIL;
+    if (o.out_dir != NULL) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/results.json", o.out_dir);
+        if (write_json_file(res, path) != 0)
+            rc = DS_EXIT_FAIL;
+        if (ds_results_write_tables(res, o.out_dir, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            rc = DS_EXIT_FAIL;
+        }
+    }
+    bool json_on_stdout = o.json_path != NULL && strcmp(o.json_path, "-") == 0;
+    if (!o.quiet && !json_on_stdout) {
+        if (ds_results_write_summary(res, stdout, (size_t)o.top, &err) != DS_OK) {
+            cli_error("standard output: %s", err.msg);
+            rc = DS_EXIT_FAIL;
+        }
+        if (o.out_dir != NULL)
+            printf("\nresults: %s/results.json and CSV tables in %s/\n", o.out_dir, o.out_dir);
+    }
+    if (fflush(stdout) != 0) {
+        cli_error("standard output: %s", strerror(errno));
+        rc = DS_EXIT_FAIL;
+    }
+
+out:
+    for (size_t i = 0; workers != NULL && i < n_workers; i++)
+        ds_aggregate_free(workers[i].agg);
+    free(workers);
+    free(j.sizes);
+    pthread_mutex_destroy(&j.lock);
+    ds_results_free(res);
+    ds_aggregate_free(merged);
+    ds_path_list_free(&inputs);
+    ds_darknet_free(o.darknet);
+    return rc;
+}

@@ -1,0 +1,230 @@
+/*
+ * results_json.c - the results JSON of INTERFACE.md ("Results JSON"). Every key the contract
+ * names is written with that name and meaning; the extra keys are documented in
+ * docs/FORMATS.md.
+ */
+#include <string.h>
+
+#include "darkscan/json.h"
+#include "darkscan/output.h"
+#include "darkscan/version.h"
+
+static double share(uint64_t part, uint64_t whole)
+{
+    return whole == 0 ? 0.0 : (double)part / (double)whole;
+}
+
+static void key_uint(ds_json *j, const char *key, uint64_t v)
+{
+    ds_json_key(j, key);
+    ds_json_uint(j, v);
+}
+
+static void key_double(ds_json *j, const char *key, double v)
+{
+    ds_json_key(j, key);
+    ds_json_double(j, v);
+}
+
+static void key_string(ds_json *j, const char *key, const char *v)
+{
+    ds_json_key(j, key);
+    ds_json_string(j, v);
+}
+
+static void key_time(ds_json *j, const char *key, int64_t ts_ns, bool present)
+{
+    char buf[48];
+    ds_json_key(j, key);
+    if (present)
+        ds_json_string(j, ds_format_time(ts_ns, buf, sizeof(buf)));
+    else
+        ds_json_null(j);
+}
+
+static void write_params(ds_json *j, const ds_results *r)
+{
+    char unit[32];
+    ds_json_key(j, "params");
+    ds_json_object_begin(j);
+    key_double(j, "alpha", ds_ratio_value(r->params.alpha));
+    key_uint(j, "min_ports", r->params.min_ports);
+    key_uint(j, "min_windows", r->params.min_windows);
+    key_uint(j, "prefix", r->prefix);
+    key_string(j, "window", ds_window_spec_name(&r->window, unit, sizeof(unit)));
+    key_double(j, "routine_jaccard", ds_ratio_value(r->params.routine_jaccard));
+    key_double(j, "stable_simpson", ds_ratio_value(r->params.stable_simpson));
+    key_double(j, "max_gap", share(r->params.max_gap_slots, DS_AGG_SLOTS));
+    key_uint(j, "alpha_addresses", r->alpha_addresses);
+    ds_json_object_end(j);
+}
+
+static void write_darknet(ds_json *j, const ds_results *r)
+{
+    ds_json_key(j, "darknet");
+    ds_json_object_begin(j);
+    key_uint(j, "size", r->darknet_size);
+    ds_json_key(j, "sensors");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < r->n_sensors; i++) {
+        ds_json_object_begin(j);
+        key_string(j, "name", r->sensors[i].name);
+        key_uint(j, "size", r->sensors[i].size);
+        ds_json_object_end(j);
+    }
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
+static void write_input(ds_json *j, const ds_results *r)
+{
+    ds_json_key(j, "input");
+    ds_json_object_begin(j);
+    key_uint(j, "files", r->input.files);
+    key_uint(j, "packets", r->input.records);
+    key_uint(j, "syn_packets", r->totals.syn_packets);
+    key_uint(j, "outside_darknet", r->totals.outside_darknet);
+    key_uint(j, "ipv4_packets", r->totals.packets);
+    key_uint(j, "syn_to_darknet", r->totals.syn_to_darknet);
+    key_uint(j, "truncated_files", r->input.truncated);
+    key_uint(j, "failed_files", r->input.failed);
+    ds_json_key(j, "skipped");
+    ds_json_object_begin(j);
+    key_uint(j, "ipv6", r->input.ipv6);
+    key_uint(j, "non_ip", r->input.non_ip);
+    key_uint(j, "other", r->input.other_skipped);
+    ds_json_object_end(j);
+    ds_json_object_end(j);
+}
+
+static void write_windows(ds_json *j, const ds_results *r)
+{
+    ds_json_key(j, "windows");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < r->n_windows; i++) {
+        const ds_window_result *w = &r->windows[i];
+        char label[32];
+        ds_json_object_begin(j);
+        key_string(j, "label", ds_window_label(&r->window, w->id, label, sizeof(label)));
+        key_time(j, "start", ds_window_start_ns(&r->window, w->id), true);
+        key_time(j, "end", ds_window_end_ns(&r->window, w->id), true);
+        key_uint(j, "packets", w->packets);
+        key_uint(j, "syn_packets", w->syn_packets);
+        ds_json_key(j, "complete");
+        ds_json_bool(j, w->complete);
+        key_double(j, "max_gap", share(w->max_gap_slots, DS_AGG_SLOTS));
+        key_time(j, "first_time", w->first_ts_ns, w->packets > 0);
+        key_time(j, "last_time", w->last_ts_ns, w->packets > 0);
+        key_uint(j, "scan_blocks", w->scan_blocks);
+        ds_json_object_end(j);
+    }
+    ds_json_array_end(j);
+}
+
+static void write_network(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    char buf[32], label[32];
+    ds_json_object_begin(j);
+    key_string(j, "block", ds_block_format(n->block, n->prefix, buf));
+    key_string(j, "category", ds_category_name(n->category));
+    key_double(j, "jaccard_median", ds_ratio_value(n->jaccard_median));
+    key_double(j, "simpson_median", ds_ratio_value(n->simpson_median));
+    key_string(j, "first_window",
+               ds_window_label(&r->window, n->port_sets[0].window, label, sizeof(label)));
+    key_string(j, "last_window",
+               ds_window_label(&r->window, n->port_sets[n->n_scan_windows - 1].window, label,
+                               sizeof(label)));
+    ds_json_key(j, "scan_windows");
+    ds_json_array_begin(j);
+    for (size_t t = 0; t < n->n_scan_windows; t++)
+        ds_json_string(j,
+                       ds_window_label(&r->window, n->port_sets[t].window, label, sizeof(label)));
+    ds_json_array_end(j);
+    key_uint(j, "ports_max", n->ports_max);
+    key_uint(j, "ports_min", n->ports_min);
+    ds_json_key(j, "port_sets");
+    ds_json_object_begin(j);
+    for (size_t t = 0; t < n->n_scan_windows; t++) {
+        ds_json_key(j, ds_window_label(&r->window, n->port_sets[t].window, label, sizeof(label)));
+        ds_json_array_begin(j);
+        for (uint32_t k = 0; k < n->port_sets[t].n; k++)
+            ds_json_uint(j, n->port_sets[t].ports[k]);
+        ds_json_array_end(j);
+    }
+    ds_json_object_end(j);
+    key_uint(j, "syn_packets", n->syn_packets);
+    key_double(j, "mirai_share", share(n->mirai_packets, n->syn_packets));
+    key_string(j, "top24", ds_block_format(n->top24, 24, buf));
+    key_uint(j, "top24_syn_packets", n->top24_packets);
+    key_uint(j, "host_count", n->hosts);
+    ds_json_key(j, "fingerprints");
+    ds_json_object_begin(j);
+    key_double(j, "mirai", share(n->mirai_packets, n->syn_packets));
+    key_double(j, "zmap", share(n->zmap_packets, n->syn_packets));
+    key_double(j, "masscan", share(n->masscan_packets, n->syn_packets));
+    ds_json_object_end(j);
+    ds_json_object_end(j);
+}
+
+static void write_top_ports(ds_json *j, const ds_results *r)
+{
+    key_uint(j, "top_ports_port_sets", r->top_ports_total_sets);
+    ds_json_key(j, "top_ports");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < r->n_top_ports; i++) {
+        const ds_top_port *p = &r->top_ports[i];
+        ds_json_object_begin(j);
+        key_uint(j, "port", p->port);
+        key_string(j, "service", ds_port_service(p->port));
+        key_double(j, "frequency", share(p->sets, r->top_ports_total_sets));
+        key_uint(j, "port_sets", p->sets);
+        ds_json_object_end(j);
+    }
+    ds_json_array_end(j);
+}
+
+static void write_sweep(ds_json *j, const ds_sweep *sw)
+{
+    ds_json_key(j, "sweep");
+    ds_json_array_begin(j);
+    for (size_t a = 0; a < sw->n_alphas; a++) {
+        for (size_t p = 0; p < sw->n_min_ports; p++) {
+            for (size_t m = 0; m < sw->n_min_windows; m++) {
+                ds_json_object_begin(j);
+                key_double(j, "alpha", ds_ratio_value(sw->alphas[a]));
+                key_uint(j, "min_ports", sw->min_ports[p]);
+                key_uint(j, "min_windows", sw->min_windows[m]);
+                key_uint(j, "networks",
+                         sw->counts[(a * sw->n_min_ports + p) * sw->n_min_windows + m]);
+                ds_json_object_end(j);
+            }
+        }
+    }
+    ds_json_array_end(j);
+}
+
+ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err)
+{
+    ds_json *j = ds_json_new(f, true);
+    if (j == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    ds_json_object_begin(j);
+    key_string(j, "tool", "darkscan");
+    key_string(j, "version", ds_version());
+    write_params(j, r);
+    write_darknet(j, r);
+    write_input(j, r);
+    write_windows(j, r);
+    ds_json_key(j, "networks");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < r->n_networks; i++)
+        write_network(j, r, &r->networks[i]);
+    ds_json_array_end(j);
+    write_top_ports(j, r);
+    if (r->sweep != NULL && r->sweep->counts != NULL)
+        write_sweep(j, r->sweep);
+    ds_json_object_end(j);
+    ds_status st = ds_json_finish(j, err);
+    ds_json_free(j);
+    return st;
+}

@@ -1,0 +1,131 @@
+/*
+ * summary.c - the terminal summary of the results: what was read, the windows, the constant
+ * scanner blocks like the paper's Table 3, and the top ports like its Table 2.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "darkscan/output.h"
+
+/* group - n with thousands separators into buf (at least 27 bytes); returns buf. */
+static char *group(uint64_t n, char *buf)
+{
+    char digits[21];
+    int len = snprintf(digits, sizeof(digits), "%" PRIu64, n);
+    int out = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            buf[out++] = ',';
+        buf[out++] = digits[i];
+    }
+    buf[out] = '\0';
+    return buf;
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole == 0 ? 0.0 : 100.0 * (double)part / (double)whole;
+}
+
+static void write_overview(const ds_results *r, FILE *f)
+{
+    char a[32], b[32], c[32];
+    fprintf(f, "darknet: %s addresses", group(r->darknet_size, a));
+    if (r->n_sensors > 1) {
+        fprintf(f, " in %zu sensors (", r->n_sensors);
+        for (size_t i = 0; i < r->n_sensors; i++)
+            fprintf(f, "%s%s %s", i ? ", " : "", r->sensors[i].name, group(r->sensors[i].size, a));
+        fputc(')', f);
+    }
+    fputc('\n', f);
+    fprintf(f, "input: %s files, %s packets, %s SYN to the darknet, %s packets outside it\n",
+            group(r->input.files, a), group(r->input.records, b),
+            group(r->totals.syn_to_darknet, c), group(r->totals.outside_darknet, a));
+    char unit[32];
+    ds_window_spec_name(&r->window, unit, sizeof(unit));
+    if (r->n_windows > 0) {
+        char first[32], last[32];
+        size_t incomplete = 0;
+        for (size_t i = 0; i < r->n_windows; i++)
+            incomplete += !r->windows[i].complete;
+        fprintf(f, "windows: %zu x %s, %s .. %s", r->n_windows, unit,
+                ds_window_label(&r->window, r->windows[0].id, first, sizeof(first)),
+                ds_window_label(&r->window, r->windows[r->n_windows - 1].id, last, sizeof(last)));
+        if (incomplete > 0) {
+            fprintf(f, " (%zu incomplete:", incomplete);
+            size_t shown = 0;
+            for (size_t i = 0; i < r->n_windows && shown < 6; i++) {
+                if (!r->windows[i].complete) {
+                    fprintf(f, " %s",
+                            ds_window_label(&r->window, r->windows[i].id, first, sizeof(first)));
+                    shown++;
+                }
+            }
+            fprintf(f, "%s)", incomplete > shown ? " ..." : "");
+        }
+        fputc('\n', f);
+    } else {
+        fprintf(f, "windows: none (no packets)\n");
+    }
+    fprintf(f,
+            "parameters: alpha %.6g (%s of %s addresses), n %" PRIu32 " ports, m %" PRIu32
+            " windows, /%u blocks\n",
+            ds_ratio_value(r->params.alpha), group(r->alpha_addresses, a),
+            group(r->darknet_size, b), r->params.min_ports, r->params.min_windows, r->prefix);
+}
+
+static void write_networks(const ds_results *r, FILE *f)
+{
+    size_t count[3] = {0, 0, 0};
+    for (size_t i = 0; i < r->n_networks; i++)
+        count[r->networks[i].category]++;
+    fprintf(f,
+            "\nConstant Internet-wide scanners: %zu block%s (%zu routine, %zu semi-routine, "
+            "%zu ad-hoc)\n",
+            r->n_networks, r->n_networks == 1 ? "" : "s", count[0], count[1], count[2]);
+    if (r->n_networks == 0)
+        return;
+    fprintf(f, "\n%-18s %-21s %4s  %-12s %6s %6s %7s %7s %13s %6s  %s\n", "block", "period", "wins",
+            "category", "ports", "min", "jaccard", "simpson", "SYN packets", "mirai", "top /24");
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const ds_network *n = &r->networks[i];
+        char block[20], top24[20], first[32], last[32], period[70], pkts[32];
+        ds_window_label(&r->window, n->port_sets[0].window, first, sizeof(first));
+        ds_window_label(&r->window, n->port_sets[n->n_scan_windows - 1].window, last, sizeof(last));
+        snprintf(period, sizeof(period), "%s..%s", first, last);
+        fprintf(f,
+                "%-18s %-21s %4zu  %-12s %6" PRIu32 " %6" PRIu32 " %7.3f %7.3f %13s %5.1f%%  %s\n",
+                ds_block_format(n->block, n->prefix, block), period, n->n_scan_windows,
+                ds_category_name(n->category), n->ports_max, n->ports_min,
+                ds_ratio_value(n->jaccard_median), ds_ratio_value(n->simpson_median),
+                group(n->syn_packets, pkts), pct(n->mirai_packets, n->syn_packets),
+                ds_block_format(n->top24, 24, top24));
+    }
+}
+
+static void write_top_ports(const ds_results *r, FILE *f, size_t top_n)
+{
+    if (r->top_ports_total_sets == 0)
+        return;
+    fprintf(f, "\nTop ports of routine and semi-routine blocks (%" PRIu32 " port sets):\n",
+            r->top_ports_total_sets);
+    fprintf(f, "%4s %6s  %-16s %7s\n", "rank", "port", "service", "share");
+    for (size_t i = 0; i < r->n_top_ports && i < top_n; i++) {
+        const ds_top_port *p = &r->top_ports[i];
+        const char *service = ds_port_service(p->port);
+        fprintf(f, "%4zu %6u  %-16s %6.1f%%\n", i + 1, p->port, service ? service : "-",
+                pct(p->sets, r->top_ports_total_sets));
+    }
+}
+
+ds_status ds_results_write_summary(const ds_results *r, FILE *f, size_t top_n, ds_error *err)
+{
+    write_overview(r, f);
+    write_networks(r, f);
+    write_top_ports(r, f, top_n);
+    if (ferror(f))
+        return ds_error_set(err, DS_ERR_IO, "write failed: %s", strerror(errno));
+    return DS_OK;
+}
