@@ -464,8 +464,13 @@ static int link_walk(uint32_t linktype, const uint8_t *p, uint32_t len, uint32_t
         return nflog_payload(p, len, off);
     case LT_PPP:
         /* With or without the HDLC-like address and control bytes (0xff 0x03). */
-        if (len >= 2 && p[0] == 0xff && p[1] == 0x03)
+        if (len >= 1 && p[0] == 0xff) {
+            if (len < 2)
+                return NET_SHORT;
+            if (p[1] != 0x03)
+                return NET_NON_IP;
             *off = 2;
+        }
         return ppp_proto(p, len, off);
     case LT_PPP_HDLC:
         if (len < 2)
