@@ -52,7 +52,7 @@ typedef struct ds_capture_stats {
     uint64_t ipv6;             /* IPv6 packets: counted and skipped (the method is IPv4) */
     uint64_t non_ip;           /* ARP, LLDP and other non-IP frames */
     uint64_t unknown_linktype; /* records of a link type the decoder does not know */
-    uint64_t short_records;    /* link or IP header cut short by the capture length */
+    uint64_t short_records;    /* link, IP or TCP/UDP header cut short by the capture length */
     uint64_t bad_ip;           /* IPv4 header invalid (version, header length, total length) */
     uint64_t tcp;              /* IPv4 TCP with ports (unfragmented or first fragment) */
     uint64_t udp;              /* IPv4 UDP with ports */
@@ -164,8 +164,8 @@ ds_status ds_writer_write(ds_writer *w, int64_t ts_ns, const void *data, uint32_
 /*
  * ds_writer_write_packet - encode p as a frame of the writer's link type (Ethernet, raw IPv4,
  * Linux SLL, ...) with a valid IPv4 header checksum, then write it at p->ts_ns. TCP packets get
- * a 20-byte header with p's ports, seq, flags and window; UDP an 8-byte header; others no
- * transport header.
+ * a 20-byte header with p's ports, seq, flags and window; UDP an 8-byte header; ICMP an 8-byte
+ * echo request; others no transport header. docs/FORMATS.md ("Writing") has the details.
  */
 ds_status ds_writer_write_packet(ds_writer *w, const ds_packet *p, ds_error *err);
 
