@@ -76,6 +76,16 @@ static void format_time(int64_t ts_ns, int digits, char *buf, size_t len)
     snprintf(buf + n, len - (size_t)n, "%sZ", frac);
 }
 
+/* set_error - the reason, without the library's "FILE: " prefix (the file has its own field). */
+static void set_error(info_result *res, const char *msg)
+{
+    size_t len = strlen(res->file);
+    if (strncmp(msg, res->file, len) == 0 && msg[len] == ':' && msg[len + 1] == ' ')
+        msg += len + 2;
+    res->failed = true;
+    snprintf(res->error, sizeof(res->error), "%s", msg);
+}
+
 /* read_file - read one capture to its end into res. */
 static void read_file(const char *path, uint32_t index, info_result *res)
 {
@@ -91,8 +101,7 @@ static void read_file(const char *path, uint32_t index, info_result *res)
     if (rc == DS_OK) {
         res->opened = true;
         size_t n;
-        while ((rc = ds_reader_next(r, pkts, sizeof(pkts) / sizeof(pkts[0]), &n, &err)) ==
-                   DS_OK &&
+        while ((rc = ds_reader_next(r, pkts, sizeof(pkts) / sizeof(pkts[0]), &n, &err)) == DS_OK &&
                n > 0)
             ;
         res->format = ds_reader_format(r);
@@ -101,10 +110,8 @@ static void read_file(const char *path, uint32_t index, info_result *res)
         res->stats = *ds_reader_stats(r);
         ds_reader_free(r);
     }
-    if (rc != DS_OK) {
-        res->failed = true;
-        snprintf(res->error, sizeof(res->error), "%s", err.msg);
-    }
+    if (rc != DS_OK)
+        set_error(res, err.msg);
 }
 
 static void json_u64(ds_json *j, const char *key, uint64_t v)
@@ -202,8 +209,9 @@ static void print_text(FILE *out, const info_result *res, bool first)
     fprintf(out, "%-12s %" PRIu64 "\n", "ipv4", st->ipv4);
     fprintf(out, "%-12s %" PRIu64 "\n", "tcp", st->tcp);
     fprintf(out, "%-12s %" PRIu64 "\n", "syn_packets", st->syn);
-    fprintf(out, "%-12s %" PRIu64 " udp, %" PRIu64 " icmp, %" PRIu64 " other, %" PRIu64
-                 " later fragments\n",
+    fprintf(out,
+            "%-12s %" PRIu64 " udp, %" PRIu64 " icmp, %" PRIu64 " other, %" PRIu64
+            " later fragments\n",
             "other ipv4", st->udp, st->icmp, st->other_proto, st->fragments);
     fprintf(out,
             "%-12s %" PRIu64 " ipv6, %" PRIu64 " non-ip, %" PRIu64 " unknown link type, %" PRIu64
@@ -269,8 +277,7 @@ int cmd_info(int argc, char **argv)
             info_result res;
             memset(&res, 0, sizeof(res));
             res.file = arg;
-            res.failed = true;
-            snprintf(res.error, sizeof(res.error), "%s", err.msg);
+            set_error(&res, err.msg);
             cli_error("%s", err.msg);
             status = DS_EXIT_FAIL;
             if (json)
@@ -284,7 +291,7 @@ int cmd_info(int argc, char **argv)
             info_result res;
             read_file(list.paths[i], index++, &res);
             if (res.failed) {
-                cli_error("%s", res.error);
+                cli_error("%s: %s", res.file, res.error);
                 status = DS_EXIT_FAIL;
             } else if (res.stats.truncated) {
                 cli_warn("%s: truncated: the file ends inside a record or a compressed stream; "

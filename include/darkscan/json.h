@@ -50,7 +50,7 @@ void ds_json_array_end(ds_json *j);
 void ds_json_key(ds_json *j, const char *key);
 
 /* Values: in an array, after a key in an object, or once at the top level. */
-void ds_json_string(ds_json *j, const char *s); /* NULL writes null */
+void ds_json_string(ds_json *j, const char *s);                 /* NULL writes null */
 void ds_json_string_len(ds_json *j, const char *s, size_t len); /* may contain NUL bytes */
 void ds_json_int(ds_json *j, int64_t v);
 void ds_json_uint(ds_json *j, uint64_t v);

@@ -37,9 +37,9 @@ typedef struct pcap_state {
     len_order lens;
     uint32_t rec_hdr; /* record header size: 16, or 24 for Kuznetzov's format */
     uint32_t linktype;
-    uint32_t snaplen;   /* from the file header */
-    uint32_t max_len;   /* the largest caplen accepted */
-    size_t want;        /* bytes the next need() asks for */
+    uint32_t snaplen; /* from the file header */
+    uint32_t max_len; /* the largest caplen accepted */
+    size_t want;      /* bytes the next need() asks for */
     bool done;
 } pcap_state;
 
@@ -78,8 +78,8 @@ static ds_status pcap_open(void **out, ds_format_ctx *ctx, ds_error *err)
     if (rc != DS_OK)
         return rc;
     if (avail < PCAP_FILE_HDR)
-        return ds_error_set(err, DS_ERR_FORMAT,
-                            "%s: pcap file header cut short (%zu of 24 bytes)", name, avail);
+        return ds_error_set(err, DS_ERR_FORMAT, "%s: pcap file header cut short (%zu of 24 bytes)",
+                            name, avail);
     bool big = rd32(p, false) != PCAP_MAGIC_US && rd32(p, false) != PCAP_MAGIC_NS &&
                rd32(p, false) != PCAP_MAGIC_KUZ;
     uint32_t magic = rd32(p, big);
@@ -90,8 +90,8 @@ static ds_status pcap_open(void **out, ds_format_ctx *ctx, ds_error *err)
     else if (major == 543 && minor == 0)
         lens = LENS_SWAPPED;
     else
-        return ds_error_set(err, DS_ERR_FORMAT, "%s: unsupported pcap version %u.%u", name,
-                            major, minor);
+        return ds_error_set(err, DS_ERR_FORMAT, "%s: unsupported pcap version %u.%u", name, major,
+                            minor);
 
     /* Link type field: type in the low 16 bits, 10 reserved bits that must be zero, then the
      * FCS flag and length (pcap-savefile(5), LINKTYPE_ and LT_ macros of libpcap). */
@@ -131,8 +131,8 @@ static ds_status too_long(pcap_state *s, uint64_t offset, uint32_t caplen, ds_er
     const char *name = ds_stream_name(s->ctx->in);
     if (s->max_len < DS_MAX_RECORD || caplen <= DS_MAX_RECORD)
         return ds_error_set(err, DS_ERR_FORMAT,
-                            "%s: byte %llu: record length %u exceeds the snapshot length %u",
-                            name, (unsigned long long)offset, caplen, s->max_len);
+                            "%s: byte %llu: record length %u exceeds the snapshot length %u", name,
+                            (unsigned long long)offset, caplen, s->max_len);
     return ds_error_set(err, DS_ERR_FORMAT, "%s: byte %llu: record length %u exceeds %u", name,
                         (unsigned long long)offset, caplen, DS_MAX_RECORD);
 }
@@ -143,8 +143,8 @@ static ds_status too_long(pcap_state *s, uint64_t offset, uint32_t caplen, ds_er
  * and Kuznetzov's longer header.
  */
 static inline __attribute__((always_inline)) ds_status
-pcap_batch(pcap_state *s, ds_packet *pkts, size_t max, size_t *n_out, ds_error *err,
-           const bool big, const bool nsec, const bool quirks)
+pcap_batch(pcap_state *s, ds_packet *pkts, size_t max, size_t *n_out, ds_error *err, const bool big,
+           const bool nsec, const bool quirks)
 {
     ds_stream *in = s->ctx->in;
     ds_capture_stats *st = s->ctx->stats;

@@ -35,8 +35,8 @@
 #define BLOCK_CUT 1 /* the input ends inside the block: the file is truncated */
 #define BLOCK_EOF 2 /* the input ends before the block: a clean end */
 
-#define OPT_ENDOFOPT   0
-#define OPT_IF_TSRESOL 9
+#define OPT_ENDOFOPT    0
+#define OPT_IF_TSRESOL  9
 #define OPT_IF_TSOFFSET 14
 
 typedef enum ts_kind {
@@ -47,12 +47,12 @@ typedef enum ts_kind {
 
 typedef struct ng_iface {
     uint32_t linktype;
-    uint32_t snaplen;   /* 0: none */
-    uint32_t max_len;   /* the largest caplen accepted */
+    uint32_t snaplen; /* 0: none */
+    uint32_t max_len; /* the largest caplen accepted */
     ts_kind kind;
-    uint64_t factor;    /* TS_MUL, TS_DIV */
-    unsigned shift;     /* TS_SHIFT */
-    int64_t offset_ns;  /* if_tsoffset */
+    uint64_t factor;   /* TS_MUL, TS_DIV */
+    unsigned shift;    /* TS_SHIFT */
+    int64_t offset_ns; /* if_tsoffset */
 } ng_iface;
 
 typedef struct ng_state {
@@ -220,8 +220,8 @@ static int read_shb(ng_state *s, ds_error *err)
     if (avail < blen)
         return BLOCK_CUT;
     if (rd32(p + blen - 4, big) != blen)
-        return fail(s, DS_ERR_FORMAT, off,
-                    "section header: block lengths at start and end differ", err);
+        return fail(s, DS_ERR_FORMAT, off, "section header: block lengths at start and end differ",
+                    err);
     uint16_t major = rd16(p + 12, big), minor = rd16(p + 14, big);
     /* 1.2 was written by some early implementations; libpcap reads it as 1.0. */
     if (major != 1 || (minor != 0 && minor != 2)) {
@@ -238,8 +238,7 @@ static int read_shb(ng_state *s, ds_error *err)
 }
 
 /* read_idb - an Interface Description Block of blen bytes at p. */
-static ds_status read_idb(ng_state *s, const uint8_t *p, uint32_t blen, uint64_t off,
-                          ds_error *err)
+static ds_status read_idb(ng_state *s, const uint8_t *p, uint32_t blen, uint64_t off, ds_error *err)
 {
     if (blen < 20)
         return fail(s, DS_ERR_FORMAT, off, "interface description: block too short", err);
@@ -324,9 +323,8 @@ static inline void emit(ng_state *s, const ng_iface *i, const uint8_t *data, uin
  * packet_block - an EPB, SPB or PB of blen bytes, all in memory at p. Returns DS_OK or an error
  * (the file cannot be read further).
  */
-static inline ds_status packet_block(ng_state *s, uint32_t type, const uint8_t *p,
-                                     uint32_t blen, uint64_t off, ds_packet *pkts, size_t *n,
-                                     ds_error *err)
+static inline ds_status packet_block(ng_state *s, uint32_t type, const uint8_t *p, uint32_t blen,
+                                     uint64_t off, ds_packet *pkts, size_t *n, ds_error *err)
 {
     const bool big = s->big;
     if (type == BT_SPB) {
@@ -410,8 +408,8 @@ static int block(ng_state *s, ds_packet *pkts, size_t *n, ds_error *err)
         return BLOCK_CUT;
     if (rd32(p + blen - 4, s->big) != blen)
         return fail(s, DS_ERR_FORMAT, off, "block lengths at start and end differ", err);
-    rc = packet ? packet_block(s, type, p, blen, off, pkts, n, err)
-                : read_idb(s, p, blen, off, err);
+    rc =
+        packet ? packet_block(s, type, p, blen, off, pkts, n, err) : read_idb(s, p, blen, off, err);
     if (rc == DS_OK)
         ds_stream_consume(in, blen);
     return rc;

@@ -122,8 +122,7 @@ typedef struct ds_decompressor {
     ds_compression id;
     bool (*magic)(const uint8_t *p, size_t n);
     void *(*open)(void); /* NULL when out of memory */
-    dec_result (*read)(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
-                       char *why);
+    dec_result (*read)(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got, char *why);
     void (*close)(void *state);
 } ds_decompressor;
 
@@ -183,7 +182,8 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
                 continue;
             }
             if (!gz_magic(src->next, src->avail)) {
-                if (src->avail < 3 && src->next[0] == 0x1f && (src->avail < 2 || src->next[1] == 0x8b)) {
+                if (src->avail < 3 && src->next[0] == 0x1f &&
+                    (src->avail < 2 || src->next[1] == 0x8b)) {
                     res = DEC_TRUNCATED;
                     break;
                 }
@@ -825,8 +825,8 @@ static size_t fill(ds_stream *s, uint8_t *out, size_t len)
         s->state = IN_END;
         break;
     case DEC_ERROR:
-        set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: %s", s->name,
-                    s->dec->name, (unsigned long long)at, why);
+        set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: %s", s->name, s->dec->name,
+                    (unsigned long long)at, why);
         break;
     case DEC_IO:
         set_pending(s, DS_ERR_IO, "%s: %s: decompressed byte %llu: %s", s->name, s->dec->name,

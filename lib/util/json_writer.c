@@ -176,8 +176,7 @@ static void write_escaped(FILE *out, const char *str, size_t len)
         unsigned char c = s[i];
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             size_t run = i + 1;
-            while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' &&
-                   s[run] != '\\')
+            while (run < len && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
                 run++;
             fwrite(s + i, 1, run - i, out);
             i = run;
