@@ -852,7 +852,12 @@ ds_status ds_stream_need(ds_stream *s, size_t want, const uint8_t **data, size_t
             ask = WINDOW_CHUNK;
         if (ask > room)
             ask = room;
-        s->win_len += fill(s, s->buf + s->win_len, ask);
+        size_t got = fill(s, s->buf + s->win_len, ask);
+        s->win_len += got;
+        if (got == 0 && s->state == IN_MORE)
+            set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: no progress", s->name,
+                        s->dec ? s->dec->name : "read",
+                        (unsigned long long)(s->win_off + s->win_len));
     }
     *data = s->win;
     *avail = s->win_len;
