@@ -16,16 +16,20 @@
 
 static inline uint16_t be16(const uint8_t *p)
 {
-    return (uint16_t)(p[0] << 8 | p[1]);
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return __builtin_bswap16(v);
 }
 
 static inline uint32_t be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return __builtin_bswap32(v);
 }
 
 /* ipv4 - decode an IPv4 packet of len bytes. */
-static int ipv4(const uint8_t *ip, uint32_t len, ds_packet *out, ds_capture_stats *st)
+static inline int ipv4(const uint8_t *ip, uint32_t len, ds_packet *out, ds_capture_stats *st)
 {
     if (len < 20) {
         st->short_records++;
@@ -42,14 +46,17 @@ static int ipv4(const uint8_t *ip, uint32_t len, ds_packet *out, ds_capture_stat
         return 0;
     }
     st->ipv4++;
-    memset(out, 0, sizeof(*out));
     out->src = be32(ip + 12);
     out->dst = be32(ip + 16);
     out->ip_id = be16(ip + 4);
     out->ttl = ip[8];
     out->proto = ip[9];
-    uint16_t frag = be16(ip + 6);
-    if ((frag & 0x1fffu) != 0) {
+    out->seq = 0;
+    out->sport = out->dport = 0;
+    out->tcp_window = 0;
+    out->tcp_flags = 0;
+    out->pkt_flags = 0;
+    if ((be16(ip + 6) & 0x1fffu) != 0) {
         st->fragments++;
         return 1;
     }
@@ -58,15 +65,15 @@ static int ipv4(const uint8_t *ip, uint32_t len, ds_packet *out, ds_capture_stat
     switch (out->proto) {
     case DS_PROTO_TCP:
         if (l4_len >= 16) {
-            out->sport = be16(l4);
-            out->dport = be16(l4 + 2);
+            uint32_t ports = be32(l4);
+            out->sport = (uint16_t)(ports >> 16);
+            out->dport = (uint16_t)ports;
             out->seq = be32(l4 + 4);
             out->tcp_flags = l4[13];
             out->tcp_window = be16(l4 + 14);
             out->pkt_flags = DS_PKT_PORTS;
             st->tcp++;
-            if ((out->tcp_flags & (DS_TCP_SYN | DS_TCP_ACK)) == DS_TCP_SYN)
-                st->syn++;
+            st->syn += (l4[13] & (DS_TCP_SYN | DS_TCP_ACK)) == DS_TCP_SYN;
         }
         break;
     case DS_PROTO_UDP:
@@ -90,6 +97,9 @@ static int ipv4(const uint8_t *ip, uint32_t len, ds_packet *out, ds_capture_stat
 int ds_decode_record(uint32_t linktype, const uint8_t *data, uint32_t caplen, ds_packet *out,
                      ds_capture_stats *st)
 {
+    if (__builtin_expect(
+            linktype == LT_ETHERNET && caplen >= 14 && data[12] == 0x08 && data[13] == 0x00, 1))
+        return ipv4(data + 14, caplen - 14, out, st);
     switch (linktype) {
     case LT_ETHERNET: {
         if (caplen < 14) {

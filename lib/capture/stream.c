@@ -32,9 +32,12 @@
 
 /* Compressed bytes are read this much at a time. */
 #define SRC_BUF_SIZE (256u * 1024u)
-/* A fill of the window reads (or decompresses) about this much: small enough to stay in cache
- * between the copy and the parse. */
-#define WINDOW_CHUNK (256u * 1024u)
+/* A fill of the window reads (or decompresses) at least this much. 1 MiB measured best for
+ * both the bare read() baseline and the reader (docs/PERFORMANCE.md); overridable for such
+ * measurements. */
+#ifndef WINDOW_CHUNK
+#define WINDOW_CHUNK (1024u * 1024u)
+#endif
 /* The window buffer: the largest need() plus one chunk. */
 #define WINDOW_SIZE (DS_STREAM_MAX_NEED + WINDOW_CHUNK)
 /* How many first bytes the compression magic tests may look at. */
