@@ -731,7 +731,11 @@ ds_status ds_stream_open(ds_stream **out, const char *path, ds_error *err)
         s->src.own_fd = true;
     }
     struct stat st;
-    if (fstat(s->src.fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fstat(s->src.fd, &st) != 0) {
+        rc = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
         rc = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
         goto fail;
     }
