@@ -8,6 +8,7 @@
 
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
+    {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {NULL, NULL, NULL},
 };
 
