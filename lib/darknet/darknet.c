@@ -944,6 +944,7 @@ int64_t ds_darknet_index(const ds_darknet *d, uint32_t addr)
                 hi = mid - 1;
         }
     }
+    /* A scan with early exit beats a branch-free count here (measured: bench_darknet). */
     for (size_t i = lo; i <= hi; i++) {
         uint32_t off = addr - r[i].start;
         if (off <= r[i].span)
