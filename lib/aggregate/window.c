@@ -33,9 +33,13 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
+/* a - floor_div(a, b) * b, without the overflow of that product for a near INT64_MIN. */
 static int64_t floor_mod(int64_t a, int64_t b)
 {
-    return a - floor_div(a, b) * b;
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0)))
+        r += b;
+    return r;
 }
 
 /* Days since 1970-01-01 of y-m-d (m 1..12, d 1..31); |y| < 10^12 keeps it exact. */
