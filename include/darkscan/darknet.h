@@ -103,8 +103,7 @@ int64_t ds_darknet_index(const ds_darknet *d, uint32_t addr);
 /* ds_darknet_address - the address with dense index idx (idx < |D|; otherwise 0). */
 uint32_t ds_darknet_address(const ds_darknet *d, uint64_t idx);
 
-/* ds_darknet_sensor_of - the sensor of the address with dense index idx (SIZE_MAX if idx >= |D|).
- */
+/* ds_darknet_sensor_of - the sensor of the address with dense index idx (SIZE_MAX: idx >= |D|). */
 size_t ds_darknet_sensor_of(const ds_darknet *d, uint64_t idx);
 
 /*

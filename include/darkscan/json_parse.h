@@ -74,8 +74,10 @@ ds_status ds_json_parse_limits(const char *text, size_t len, const char *name,
  */
 ds_status ds_json_parse_file(const char *path, ds_json **root, ds_error *err);
 
-/* ds_json_free - free a tree given by a parse function. NULL, or a value that is not a root,
- * is a no-op. Every pointer into the tree dies with it. */
+/*
+ * ds_json_free - free a tree given by a parse function. NULL, or a value that is not a root,
+ * is a no-op. Every pointer into the tree dies with it.
+ */
 void ds_json_free(ds_json *root);
 
 /* ds_json_type - the kind of v; DS_JSON_ABSENT for NULL. */

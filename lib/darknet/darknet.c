@@ -575,13 +575,17 @@ ds_status ds_darknet_load_file(ds_darknet *d, const char *path, ds_error *err)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(sb.st_mode)) {
         st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
         goto out;
     }
     for (;;) {
         if (len == cap) {
-            if (cap >= LIST_MAX_BYTES) {
+            if (cap > LIST_MAX_BYTES) {
                 st = ds_error_set(err, DS_ERR_LIMIT, "%s: larger than %zu MiB: not a darknet list?",
                                   path, LIST_MAX_BYTES >> 20);
                 goto out;
@@ -590,8 +594,8 @@ ds_status ds_darknet_load_file(ds_darknet *d, const char *path, ds_error *err)
             if (S_ISREG(sb.st_mode) && cap == 0 && sb.st_size > 0 &&
                 (uint64_t)sb.st_size < LIST_MAX_BYTES)
                 want = (size_t)sb.st_size + 1; /* +1: see EOF without growing */
-            if (want > LIST_MAX_BYTES)
-                want = LIST_MAX_BYTES;
+            if (want > LIST_MAX_BYTES + 1)
+                want = LIST_MAX_BYTES + 1; /* one more byte tells "too large" from "just fits" */
             char *b2 = realloc(buf, want);
             if (b2 == NULL) {
                 st = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);

@@ -729,7 +729,11 @@ ds_status ds_json_parse_file(const char *path, ds_json **root, ds_error *err)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(sb.st_mode)) {
         st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
         goto out;
     }
