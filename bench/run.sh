@@ -52,3 +52,7 @@ awk -v n="$records" -v size="$size" -v bare="$bare" -v rd="$rd" -v rb="$rss_bare
     printf "  %-32s %14.0f %10.2f %12.3f %14.1f\n", "ds_reader read + decode", n / rd, size / rd / 1e9, rd, rr / 1024
     printf "  read + decode / bare read: %.1f%% (target >= 50%%)\n", 100 * bare / rd
 }'
+
+# ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
+echo
+"$bin"/bench_darknet "${BENCH_SECONDS:-1}"

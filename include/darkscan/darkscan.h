@@ -16,5 +16,6 @@
 #include "darkscan/darknet.h"
 #include "darkscan/window.h"
 #include "darkscan/json.h"
+#include "darkscan/json_parse.h"
 
 #endif
