@@ -1,7 +1,7 @@
 /*
- * fuzz_json.c - the input bytes as JSON (ds_json_parse). A failure must say where
+ * fuzz_json.c - the input bytes as JSON (ds_jval_parse). A failure must say where
  * ("fuzz:LINE:COL: ..."). A success is checked three ways: every object member is found by
- * ds_json_get; integer and double accessors agree with each other; and the tree written back
+ * ds_jval_get; integer and double accessors agree with each other; and the tree written back
  * as JSON parses again into the same tree (a round trip through an independent writer).
  */
 #include <stdint.h>
@@ -51,48 +51,48 @@ static void put_string(out *o, const char *s, size_t n)
     put(o, "\"", 1);
 }
 
-static void write_value(out *o, const ds_json *v)
+static void write_value(out *o, const ds_jval *v)
 {
     size_t len;
-    switch (ds_json_type(v)) {
-    case DS_JSON_NULL:
+    switch (ds_jval_type(v)) {
+    case DS_JVAL_NULL:
         put(o, "null", 4);
         break;
-    case DS_JSON_BOOL: {
+    case DS_JVAL_BOOL: {
         bool b;
-        if (ds_json_bool(v, &b) != DS_OK)
+        if (ds_jval_bool(v, &b) != DS_OK)
             abort();
         put(o, b ? "true" : "false", b ? 4 : 5);
         break;
     }
-    case DS_JSON_NUMBER: {
-        const char *t = ds_json_number_text(v);
+    case DS_JVAL_NUMBER: {
+        const char *t = ds_jval_number_text(v);
         put(o, t, strlen(t));
         break;
     }
-    case DS_JSON_STRING: {
-        const char *s = ds_json_string(v, &len);
+    case DS_JVAL_STRING: {
+        const char *s = ds_jval_string(v, &len);
         put_string(o, s, len);
         break;
     }
-    case DS_JSON_ARRAY:
+    case DS_JVAL_ARRAY:
         put(o, "[", 1);
-        for (size_t i = 0; i < ds_json_array_len(v); i++) {
+        for (size_t i = 0; i < ds_jval_array_len(v); i++) {
             if (i > 0)
                 put(o, ",", 1);
-            write_value(o, ds_json_array_at(v, i));
+            write_value(o, ds_jval_array_at(v, i));
         }
         put(o, "]", 1);
         break;
-    case DS_JSON_OBJECT:
+    case DS_JVAL_OBJECT:
         put(o, "{", 1);
-        for (size_t i = 0; i < ds_json_object_len(v); i++) {
+        for (size_t i = 0; i < ds_jval_object_len(v); i++) {
             if (i > 0)
                 put(o, ",", 1);
-            const char *k = ds_json_object_key(v, i, &len);
+            const char *k = ds_jval_object_key(v, i, &len);
             put_string(o, k, len);
             put(o, ":", 1);
-            write_value(o, ds_json_object_value(v, i));
+            write_value(o, ds_jval_object_value(v, i));
         }
         put(o, "}", 1);
         break;
@@ -102,16 +102,16 @@ static void write_value(out *o, const ds_json *v)
 }
 
 /* Accessor checks on one value and, recursively, its children. */
-static void check(const ds_json *v)
+static void check(const ds_jval *v)
 {
     size_t len;
-    switch (ds_json_type(v)) {
-    case DS_JSON_NUMBER: {
+    switch (ds_jval_type(v)) {
+    case DS_JVAL_NUMBER: {
         int64_t i;
         uint64_t u;
         double d;
-        ds_status si = ds_json_int64(v, &i), su = ds_json_uint64(v, &u);
-        ds_status sd = ds_json_double(v, &d);
+        ds_status si = ds_jval_int64(v, &i), su = ds_jval_uint64(v, &u);
+        ds_status sd = ds_jval_double(v, &d);
         if (sd != DS_OK && sd != DS_ERR_LIMIT)
             abort();
         if (si == DS_OK && sd == DS_OK && (double)i != d)
@@ -124,24 +124,24 @@ static void check(const ds_json *v)
             abort();
         break;
     }
-    case DS_JSON_STRING: {
-        const char *s = ds_json_string(v, &len);
+    case DS_JVAL_STRING: {
+        const char *s = ds_jval_string(v, &len);
         if (s == NULL || s[len] != '\0')
             abort();
-        if ((ds_json_string(v, NULL) == NULL) != (memchr(s, '\0', len) != NULL))
+        if ((ds_jval_string(v, NULL) == NULL) != (memchr(s, '\0', len) != NULL))
             abort();
         break;
     }
-    case DS_JSON_ARRAY:
-        for (size_t i = 0; i < ds_json_array_len(v); i++)
-            check(ds_json_array_at(v, i));
+    case DS_JVAL_ARRAY:
+        for (size_t i = 0; i < ds_jval_array_len(v); i++)
+            check(ds_jval_array_at(v, i));
         break;
-    case DS_JSON_OBJECT:
-        for (size_t i = 0; i < ds_json_object_len(v); i++) {
-            const char *k = ds_json_object_key(v, i, &len);
-            if (strlen(k) == len && ds_json_get(v, k) != ds_json_object_value(v, i))
+    case DS_JVAL_OBJECT:
+        for (size_t i = 0; i < ds_jval_object_len(v); i++) {
+            const char *k = ds_jval_object_key(v, i, &len);
+            if (strlen(k) == len && ds_jval_get(v, k) != ds_jval_object_value(v, i))
                 abort();
-            check(ds_json_object_value(v, i));
+            check(ds_jval_object_value(v, i));
         }
         break;
     default:
@@ -149,38 +149,38 @@ static void check(const ds_json *v)
     }
 }
 
-static bool same(const ds_json *a, const ds_json *b)
+static bool same(const ds_jval *a, const ds_jval *b)
 {
-    if (ds_json_type(a) != ds_json_type(b))
+    if (ds_jval_type(a) != ds_jval_type(b))
         return false;
     size_t la, lb;
-    switch (ds_json_type(a)) {
-    case DS_JSON_BOOL: {
+    switch (ds_jval_type(a)) {
+    case DS_JVAL_BOOL: {
         bool x, y;
-        ds_json_bool(a, &x);
-        ds_json_bool(b, &y);
+        ds_jval_bool(a, &x);
+        ds_jval_bool(b, &y);
         return x == y;
     }
-    case DS_JSON_NUMBER:
-        return strcmp(ds_json_number_text(a), ds_json_number_text(b)) == 0;
-    case DS_JSON_STRING: {
-        const char *x = ds_json_string(a, &la), *y = ds_json_string(b, &lb);
+    case DS_JVAL_NUMBER:
+        return strcmp(ds_jval_number_text(a), ds_jval_number_text(b)) == 0;
+    case DS_JVAL_STRING: {
+        const char *x = ds_jval_string(a, &la), *y = ds_jval_string(b, &lb);
         return la == lb && memcmp(x, y, la) == 0;
     }
-    case DS_JSON_ARRAY:
-        if (ds_json_array_len(a) != ds_json_array_len(b))
+    case DS_JVAL_ARRAY:
+        if (ds_jval_array_len(a) != ds_jval_array_len(b))
             return false;
-        for (size_t i = 0; i < ds_json_array_len(a); i++)
-            if (!same(ds_json_array_at(a, i), ds_json_array_at(b, i)))
+        for (size_t i = 0; i < ds_jval_array_len(a); i++)
+            if (!same(ds_jval_array_at(a, i), ds_jval_array_at(b, i)))
                 return false;
         return true;
-    case DS_JSON_OBJECT:
-        if (ds_json_object_len(a) != ds_json_object_len(b))
+    case DS_JVAL_OBJECT:
+        if (ds_jval_object_len(a) != ds_jval_object_len(b))
             return false;
-        for (size_t i = 0; i < ds_json_object_len(a); i++) {
-            const char *x = ds_json_object_key(a, i, &la), *y = ds_json_object_key(b, i, &lb);
+        for (size_t i = 0; i < ds_jval_object_len(a); i++) {
+            const char *x = ds_jval_object_key(a, i, &la), *y = ds_jval_object_key(b, i, &lb);
             if (la != lb || memcmp(x, y, la) != 0 ||
-                !same(ds_json_object_value(a, i), ds_json_object_value(b, i)))
+                !same(ds_jval_object_value(a, i), ds_jval_object_value(b, i)))
                 return false;
         }
         return true;
@@ -193,10 +193,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    ds_json *root = NULL;
+    ds_jval *root = NULL;
     ds_error err;
     ds_error_clear(&err);
-    ds_status st = ds_json_parse((const char *)data, size, "fuzz", &root, &err);
+    ds_status st = ds_jval_parse((const char *)data, size, "fuzz", &root, &err);
     if (st != DS_OK) {
         unsigned line, col;
         if (root != NULL || err.status != st ||
@@ -207,11 +207,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(root);
     out o = {0};
     write_value(&o, root);
-    ds_json *again = NULL;
-    if (ds_json_parse(o.data, o.len, "rewritten", &again, &err) != DS_OK || !same(root, again))
+    ds_jval *again = NULL;
+    if (ds_jval_parse(o.data, o.len, "rewritten", &again, &err) != DS_OK || !same(root, again))
         abort();
-    ds_json_free(again);
-    ds_json_free(root);
+    ds_jval_free(again);
+    ds_jval_free(root);
     free(o.data);
     return 0;
 }

@@ -6,8 +6,8 @@
  * pending members shared by all nesting levels: a container pushes its children there and,
  * when it closes, copies them into one block of the tree's arena. The whole tree (nodes,
  * strings, number texts, sorted key indexes) lives in that arena, freed at once by
- * ds_json_free. Objects get an index of their members sorted by key, which finds duplicates
- * and makes ds_json_get a binary search.
+ * ds_jval_free. Objects get an index of their members sorted by key, which finds duplicates
+ * and makes ds_jval_get a binary search.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +25,7 @@
 
 typedef struct member member;
 
-struct ds_json {
+struct ds_jval {
     uint8_t kind;
     bool boolean;
     bool is_root;
@@ -33,7 +33,7 @@ struct ds_json {
     size_t len;         /* string bytes, number text bytes, elements or members */
     union {
         const char *text; /* string (NUL-terminated), number */
-        ds_json *items;   /* array: len nodes */
+        ds_jval *items;   /* array: len nodes */
         member *members;  /* object: len members in file order */
     } u;
     const member **sorted; /* object: members sorted by key */
@@ -43,7 +43,7 @@ struct member {
     const char *key;
     size_t key_len;
     uint32_t line, col; /* of the key, for duplicate-key messages */
-    ds_json value;
+    ds_jval value;
 };
 
 /* The arena: chunks of memory freed together. */
@@ -55,7 +55,7 @@ typedef struct chunk {
 
 /* A parsed document: the root value first, so that the root pointer is the document. */
 typedef struct document {
-    ds_json root;
+    ds_jval root;
     chunk *chunks;
 } document;
 
@@ -63,7 +63,7 @@ typedef struct parser {
     const unsigned char *s;
     size_t len, pos;
     const char *name;
-    ds_json_limits limits;
+    ds_jval_limits limits;
     ds_error *err;
     document *doc;
     /* Line tracking: line number, offset where it starts, and a column cache. */
@@ -195,7 +195,7 @@ static void skip_ws(parser *p)
     }
 }
 
-static void mark(parser *p, ds_json *v, uint8_t kind)
+static void mark(parser *p, ds_jval *v, uint8_t kind)
 {
     memset(v, 0, sizeof(*v));
     v->kind = kind;
@@ -415,7 +415,7 @@ static bool is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-static ds_status parse_number(parser *p, ds_json *v)
+static ds_status parse_number(parser *p, ds_jval *v)
 {
     size_t start = p->pos, i = p->pos;
     const unsigned char *s = p->s;
@@ -461,7 +461,7 @@ static ds_status parse_number(parser *p, ds_json *v)
     return DS_OK;
 }
 
-static ds_status parse_value(parser *p, size_t depth, ds_json *v);
+static ds_status parse_value(parser *p, size_t depth, ds_jval *v);
 
 static bool push(parser *p, const member *m)
 {
@@ -509,7 +509,7 @@ static const char *quote_key(const char *k, size_t n, char *buf, size_t size)
 }
 
 /* The container whose first member is stack[base] closes: move its members into the tree. */
-static ds_status close_container(parser *p, ds_json *v, size_t base)
+static ds_status close_container(parser *p, ds_jval *v, size_t base)
 {
     size_t n = p->n_stack - base;
     v->len = n;
@@ -517,8 +517,8 @@ static ds_status close_container(parser *p, ds_json *v, size_t base)
         p->n_stack = base;
         return DS_OK;
     }
-    if (v->kind == DS_JSON_ARRAY) {
-        ds_json *items = arena_alloc(p->doc, n * sizeof(*items));
+    if (v->kind == DS_JVAL_ARRAY) {
+        ds_jval *items = arena_alloc(p->doc, n * sizeof(*items));
         if (items == NULL)
             return fail_at(p, DS_ERR_NOMEM, p->pos, "out of memory");
         for (size_t i = 0; i < n; i++)
@@ -550,7 +550,7 @@ static ds_status close_container(parser *p, ds_json *v, size_t base)
     return DS_OK;
 }
 
-static ds_status parse_container(parser *p, size_t depth, ds_json *v)
+static ds_status parse_container(parser *p, size_t depth, ds_jval *v)
 {
     bool object = p->s[p->pos] == '{';
     char close = object ? '}' : ']';
@@ -603,7 +603,7 @@ static ds_status parse_container(parser *p, size_t depth, ds_json *v)
     }
 }
 
-static ds_status parse_literal(parser *p, ds_json *v, const char *word, uint8_t kind, bool b)
+static ds_status parse_literal(parser *p, ds_jval *v, const char *word, uint8_t kind, bool b)
 {
     size_t n = strlen(word);
     if (p->len - p->pos < n || memcmp(p->s + p->pos, word, n) != 0)
@@ -614,33 +614,33 @@ static ds_status parse_literal(parser *p, ds_json *v, const char *word, uint8_t 
     return DS_OK;
 }
 
-static ds_status parse_value(parser *p, size_t depth, ds_json *v)
+static ds_status parse_value(parser *p, size_t depth, ds_jval *v)
 {
     if (p->pos >= p->len)
         return unexpected(p, "a value");
     unsigned char c = p->s[p->pos];
     switch (c) {
     case '{':
-        mark(p, v, DS_JSON_OBJECT);
+        mark(p, v, DS_JVAL_OBJECT);
         return parse_container(p, depth, v);
     case '[':
-        mark(p, v, DS_JSON_ARRAY);
+        mark(p, v, DS_JVAL_ARRAY);
         return parse_container(p, depth, v);
     case '"':
-        mark(p, v, DS_JSON_STRING);
+        mark(p, v, DS_JVAL_STRING);
         return parse_string(p, &v->u.text, &v->len);
     case 't':
-        mark(p, v, DS_JSON_BOOL);
-        return parse_literal(p, v, "true", DS_JSON_BOOL, true);
+        mark(p, v, DS_JVAL_BOOL);
+        return parse_literal(p, v, "true", DS_JVAL_BOOL, true);
     case 'f':
-        mark(p, v, DS_JSON_BOOL);
-        return parse_literal(p, v, "false", DS_JSON_BOOL, false);
+        mark(p, v, DS_JVAL_BOOL);
+        return parse_literal(p, v, "false", DS_JVAL_BOOL, false);
     case 'n':
-        mark(p, v, DS_JSON_NULL);
-        return parse_literal(p, v, "null", DS_JSON_NULL, false);
+        mark(p, v, DS_JVAL_NULL);
+        return parse_literal(p, v, "null", DS_JVAL_NULL, false);
     default:
         if (c == '-' || is_digit(c)) {
-            mark(p, v, DS_JSON_NUMBER);
+            mark(p, v, DS_JVAL_NUMBER);
             return parse_number(p, v);
         }
         return unexpected(p, "a value");
@@ -649,7 +649,7 @@ static ds_status parse_value(parser *p, size_t depth, ds_json *v)
 
 /* ---- entry points -------------------------------------------------------------------------- */
 
-void ds_json_free(ds_json *root)
+void ds_jval_free(ds_jval *root)
 {
     if (root == NULL || !root->is_root)
         return;
@@ -663,8 +663,8 @@ void ds_json_free(ds_json *root)
     free(doc);
 }
 
-ds_status ds_json_parse_limits(const char *text, size_t len, const char *name,
-                               const ds_json_limits *limits, ds_json **root, ds_error *err)
+ds_status ds_jval_parse_limits(const char *text, size_t len, const char *name,
+                               const ds_jval_limits *limits, ds_jval **root, ds_error *err)
 {
     *root = NULL;
     parser p;
@@ -672,8 +672,8 @@ ds_status ds_json_parse_limits(const char *text, size_t len, const char *name,
     p.s = (const unsigned char *)text;
     p.len = len;
     p.name = name ? name : "<input>";
-    p.limits.max_depth = limits ? limits->max_depth : DS_JSON_MAX_DEPTH;
-    p.limits.max_bytes = limits ? limits->max_bytes : DS_JSON_MAX_BYTES;
+    p.limits.max_depth = limits ? limits->max_depth : DS_JVAL_MAX_DEPTH;
+    p.limits.max_bytes = limits ? limits->max_bytes : DS_JVAL_MAX_BYTES;
     p.err = err;
     p.line = 1;
     p.col = 1;
@@ -706,20 +706,20 @@ ds_status ds_json_parse_limits(const char *text, size_t len, const char *name,
 out:
     if (st != DS_OK) {
         p.doc->root.is_root = true;
-        ds_json_free(&p.doc->root);
+        ds_jval_free(&p.doc->root);
     }
     free(p.stack);
     free(p.scratch);
     return st;
 }
 
-ds_status ds_json_parse(const char *text, size_t len, const char *name, ds_json **root,
+ds_status ds_jval_parse(const char *text, size_t len, const char *name, ds_jval **root,
                         ds_error *err)
 {
-    return ds_json_parse_limits(text, len, name, NULL, root, err);
+    return ds_jval_parse_limits(text, len, name, NULL, root, err);
 }
 
-ds_status ds_json_parse_file(const char *path, ds_json **root, ds_error *err)
+ds_status ds_jval_parse_file(const char *path, ds_jval **root, ds_error *err)
 {
     *root = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -739,17 +739,17 @@ ds_status ds_json_parse_file(const char *path, ds_json **root, ds_error *err)
     }
     for (;;) {
         if (len == cap) {
-            if (cap > DS_JSON_MAX_BYTES) {
+            if (cap > DS_JVAL_MAX_BYTES) {
                 st = ds_error_set(err, DS_ERR_LIMIT, "%s: larger than %zu bytes", path,
-                                  DS_JSON_MAX_BYTES);
+                                  DS_JVAL_MAX_BYTES);
                 goto out;
             }
             size_t want = cap ? cap * 2 : 65536;
             if (cap == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-                (uint64_t)sb.st_size <= DS_JSON_MAX_BYTES)
+                (uint64_t)sb.st_size <= DS_JVAL_MAX_BYTES)
                 want = (size_t)sb.st_size + 1;
-            if (want > DS_JSON_MAX_BYTES + 1)
-                want = DS_JSON_MAX_BYTES + 1;
+            if (want > DS_JVAL_MAX_BYTES + 1)
+                want = DS_JVAL_MAX_BYTES + 1;
             char *b = realloc(buf, want);
             if (b == NULL) {
                 st = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
@@ -769,7 +769,7 @@ ds_status ds_json_parse_file(const char *path, ds_json **root, ds_error *err)
             break;
         len += (size_t)got;
     }
-    st = ds_json_parse(buf ? buf : "", len, path, root, err);
+    st = ds_jval_parse(buf ? buf : "", len, path, root, err);
 out:
     free(buf);
     close(fd);
@@ -778,33 +778,33 @@ out:
 
 /* ---- accessors ----------------------------------------------------------------------------- */
 
-ds_json_kind ds_json_type(const ds_json *v)
+ds_jval_kind ds_jval_type(const ds_jval *v)
 {
-    return v ? (ds_json_kind)v->kind : DS_JSON_ABSENT;
+    return v ? (ds_jval_kind)v->kind : DS_JVAL_ABSENT;
 }
 
-const char *ds_json_type_name(ds_json_kind kind)
+const char *ds_jval_type_name(ds_jval_kind kind)
 {
     switch (kind) {
-    case DS_JSON_ABSENT:
+    case DS_JVAL_ABSENT:
         return "absent";
-    case DS_JSON_NULL:
+    case DS_JVAL_NULL:
         return "null";
-    case DS_JSON_BOOL:
+    case DS_JVAL_BOOL:
         return "boolean";
-    case DS_JSON_NUMBER:
+    case DS_JVAL_NUMBER:
         return "number";
-    case DS_JSON_STRING:
+    case DS_JVAL_STRING:
         return "string";
-    case DS_JSON_ARRAY:
+    case DS_JVAL_ARRAY:
         return "array";
-    case DS_JSON_OBJECT:
+    case DS_JVAL_OBJECT:
         return "object";
     }
     return "unknown";
 }
 
-void ds_json_position(const ds_json *v, size_t *line, size_t *col)
+void ds_jval_position(const ds_jval *v, size_t *line, size_t *col)
 {
     if (line != NULL)
         *line = v ? v->line : 0;
@@ -812,9 +812,9 @@ void ds_json_position(const ds_json *v, size_t *line, size_t *col)
         *col = v ? v->col : 0;
 }
 
-const ds_json *ds_json_get(const ds_json *obj, const char *key)
+const ds_jval *ds_jval_get(const ds_jval *obj, const char *key)
 {
-    if (obj == NULL || obj->kind != DS_JSON_OBJECT || key == NULL)
+    if (obj == NULL || obj->kind != DS_JVAL_OBJECT || key == NULL)
         return NULL;
     size_t klen = strlen(key), lo = 0, hi = obj->len;
     while (lo < hi) {
@@ -834,42 +834,42 @@ const ds_json *ds_json_get(const ds_json *obj, const char *key)
     return NULL;
 }
 
-size_t ds_json_object_len(const ds_json *obj)
+size_t ds_jval_object_len(const ds_jval *obj)
 {
-    return obj && obj->kind == DS_JSON_OBJECT ? obj->len : 0;
+    return obj && obj->kind == DS_JVAL_OBJECT ? obj->len : 0;
 }
 
-const char *ds_json_object_key(const ds_json *obj, size_t i, size_t *len)
+const char *ds_jval_object_key(const ds_jval *obj, size_t i, size_t *len)
 {
-    if (obj == NULL || obj->kind != DS_JSON_OBJECT || i >= obj->len)
+    if (obj == NULL || obj->kind != DS_JVAL_OBJECT || i >= obj->len)
         return NULL;
     if (len != NULL)
         *len = obj->u.members[i].key_len;
     return obj->u.members[i].key;
 }
 
-const ds_json *ds_json_object_value(const ds_json *obj, size_t i)
+const ds_jval *ds_jval_object_value(const ds_jval *obj, size_t i)
 {
-    if (obj == NULL || obj->kind != DS_JSON_OBJECT || i >= obj->len)
+    if (obj == NULL || obj->kind != DS_JVAL_OBJECT || i >= obj->len)
         return NULL;
     return &obj->u.members[i].value;
 }
 
-size_t ds_json_array_len(const ds_json *arr)
+size_t ds_jval_array_len(const ds_jval *arr)
 {
-    return arr && arr->kind == DS_JSON_ARRAY ? arr->len : 0;
+    return arr && arr->kind == DS_JVAL_ARRAY ? arr->len : 0;
 }
 
-const ds_json *ds_json_array_at(const ds_json *arr, size_t i)
+const ds_jval *ds_jval_array_at(const ds_jval *arr, size_t i)
 {
-    if (arr == NULL || arr->kind != DS_JSON_ARRAY || i >= arr->len)
+    if (arr == NULL || arr->kind != DS_JVAL_ARRAY || i >= arr->len)
         return NULL;
     return &arr->u.items[i];
 }
 
-const char *ds_json_string(const ds_json *v, size_t *len)
+const char *ds_jval_string(const ds_jval *v, size_t *len)
 {
-    if (v == NULL || v->kind != DS_JSON_STRING)
+    if (v == NULL || v->kind != DS_JVAL_STRING)
         return NULL;
     if (len != NULL)
         *len = v->len;
@@ -878,26 +878,26 @@ const char *ds_json_string(const ds_json *v, size_t *len)
     return v->u.text;
 }
 
-ds_status ds_json_bool(const ds_json *v, bool *out)
+ds_status ds_jval_bool(const ds_jval *v, bool *out)
 {
-    if (v == NULL || v->kind != DS_JSON_BOOL)
+    if (v == NULL || v->kind != DS_JVAL_BOOL)
         return DS_ERR_INVALID;
     *out = v->boolean;
     return DS_OK;
 }
 
-const char *ds_json_number_text(const ds_json *v)
+const char *ds_jval_number_text(const ds_jval *v)
 {
-    return v && v->kind == DS_JSON_NUMBER ? v->u.text : NULL;
+    return v && v->kind == DS_JVAL_NUMBER ? v->u.text : NULL;
 }
 
 /*
  * The exact integer value of a number's text as sign and magnitude. DS_ERR_INVALID when it
  * is not an integer, DS_ERR_LIMIT when the magnitude exceeds UINT64_MAX.
  */
-static ds_status exact_integer(const ds_json *v, bool *negative, uint64_t *magnitude)
+static ds_status exact_integer(const ds_jval *v, bool *negative, uint64_t *magnitude)
 {
-    if (v == NULL || v->kind != DS_JSON_NUMBER)
+    if (v == NULL || v->kind != DS_JVAL_NUMBER)
         return DS_ERR_INVALID;
     const char *s = v->u.text;
     *negative = *s == '-';
@@ -956,7 +956,7 @@ static ds_status exact_integer(const ds_json *v, bool *negative, uint64_t *magni
     return DS_OK;
 }
 
-ds_status ds_json_int64(const ds_json *v, int64_t *out)
+ds_status ds_jval_int64(const ds_jval *v, int64_t *out)
 {
     bool negative;
     uint64_t m;
@@ -975,7 +975,7 @@ ds_status ds_json_int64(const ds_json *v, int64_t *out)
     return DS_OK;
 }
 
-ds_status ds_json_uint64(const ds_json *v, uint64_t *out)
+ds_status ds_jval_uint64(const ds_jval *v, uint64_t *out)
 {
     bool negative;
     uint64_t m;
@@ -996,9 +996,9 @@ static void make_c_locale(void)
     c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 }
 
-ds_status ds_json_double(const ds_json *v, double *out)
+ds_status ds_jval_double(const ds_jval *v, double *out)
 {
-    if (v == NULL || v->kind != DS_JSON_NUMBER)
+    if (v == NULL || v->kind != DS_JVAL_NUMBER)
         return DS_ERR_INVALID;
     pthread_once(&c_locale_once, make_c_locale);
     errno = 0;

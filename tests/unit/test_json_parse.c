@@ -18,17 +18,17 @@
 #include "darkscan/darkscan.h"
 #include "testutil.h"
 
-static ds_json *parse_ok_n(const char *text, size_t len)
+static ds_jval *parse_ok_n(const char *text, size_t len)
 {
-    ds_json *root = NULL;
+    ds_jval *root = NULL;
     ds_error err;
-    if (ds_json_parse(text, len, "t.json", &root, &err) != DS_OK)
+    if (ds_jval_parse(text, len, "t.json", &root, &err) != DS_OK)
         fail_msg("'%s': %s", text, err.msg);
     assert_non_null(root);
     return root;
 }
 
-static ds_json *parse_ok(const char *text)
+static ds_jval *parse_ok(const char *text)
 {
     return parse_ok_n(text, strlen(text));
 }
@@ -36,10 +36,10 @@ static ds_json *parse_ok(const char *text)
 /* Parsing text (len bytes) fails with status and a message that starts with `message`. */
 static void expect_error_n(const char *text, size_t len, ds_status status, const char *message)
 {
-    ds_json *root = (ds_json *)1;
+    ds_jval *root = (ds_jval *)1;
     ds_error err;
     ds_error_clear(&err);
-    ds_status st = ds_json_parse(text, len, "t.json", &root, &err);
+    ds_status st = ds_jval_parse(text, len, "t.json", &root, &err);
     if (st != status)
         fail_msg("'%s': status %d, expected %d (%s)", text, st, status, err.msg);
     assert_null(root);
@@ -54,89 +54,89 @@ static void expect_error(const char *text, const char *message)
 
 static void test_tree(void **state)
 {
-    ds_json *root = parse_ok("{\"name\": \"censys\", \"list\": [\"1.2.3.0/24\", 5, true,"
+    ds_jval *root = parse_ok("{\"name\": \"censys\", \"list\": [\"1.2.3.0/24\", 5, true,"
                              " false, null, {}, []],\n \"nested\": {\"a\": {\"b\": [[1]]}}}");
-    assert_int_equal(ds_json_type(root), DS_JSON_OBJECT);
-    assert_int_equal(ds_json_object_len(root), 3);
+    assert_int_equal(ds_jval_type(root), DS_JVAL_OBJECT);
+    assert_int_equal(ds_jval_object_len(root), 3);
     size_t len;
-    assert_string_equal(ds_json_object_key(root, 0, &len), "name");
+    assert_string_equal(ds_jval_object_key(root, 0, &len), "name");
     assert_int_equal(len, 4);
-    assert_string_equal(ds_json_object_key(root, 1, NULL), "list");
-    assert_string_equal(ds_json_object_key(root, 2, NULL), "nested");
-    assert_null(ds_json_object_key(root, 3, NULL));
-    assert_ptr_equal(ds_json_object_value(root, 1), ds_json_get(root, "list"));
-    assert_string_equal(ds_json_string(ds_json_get(root, "name"), NULL), "censys");
-    assert_null(ds_json_get(root, "missing"));
-    assert_null(ds_json_get(root, "nam"));
-    assert_null(ds_json_get(root, "names"));
-    assert_int_equal(ds_json_type(ds_json_get(root, "missing")), DS_JSON_ABSENT);
+    assert_string_equal(ds_jval_object_key(root, 1, NULL), "list");
+    assert_string_equal(ds_jval_object_key(root, 2, NULL), "nested");
+    assert_null(ds_jval_object_key(root, 3, NULL));
+    assert_ptr_equal(ds_jval_object_value(root, 1), ds_jval_get(root, "list"));
+    assert_string_equal(ds_jval_string(ds_jval_get(root, "name"), NULL), "censys");
+    assert_null(ds_jval_get(root, "missing"));
+    assert_null(ds_jval_get(root, "nam"));
+    assert_null(ds_jval_get(root, "names"));
+    assert_int_equal(ds_jval_type(ds_jval_get(root, "missing")), DS_JVAL_ABSENT);
 
-    const ds_json *list = ds_json_get(root, "list");
-    assert_int_equal(ds_json_type(list), DS_JSON_ARRAY);
-    assert_int_equal(ds_json_array_len(list), 7);
-    const ds_json_kind kinds[] = {DS_JSON_STRING, DS_JSON_NUMBER, DS_JSON_BOOL, DS_JSON_BOOL,
-                                  DS_JSON_NULL,   DS_JSON_OBJECT, DS_JSON_ARRAY};
+    const ds_jval *list = ds_jval_get(root, "list");
+    assert_int_equal(ds_jval_type(list), DS_JVAL_ARRAY);
+    assert_int_equal(ds_jval_array_len(list), 7);
+    const ds_jval_kind kinds[] = {DS_JVAL_STRING, DS_JVAL_NUMBER, DS_JVAL_BOOL, DS_JVAL_BOOL,
+                                  DS_JVAL_NULL,   DS_JVAL_OBJECT, DS_JVAL_ARRAY};
     for (size_t i = 0; i < 7; i++)
-        assert_int_equal(ds_json_type(ds_json_array_at(list, i)), kinds[i]);
-    assert_null(ds_json_array_at(list, 7));
+        assert_int_equal(ds_jval_type(ds_jval_array_at(list, i)), kinds[i]);
+    assert_null(ds_jval_array_at(list, 7));
     bool b = false;
-    assert_int_equal(ds_json_bool(ds_json_array_at(list, 2), &b), DS_OK);
+    assert_int_equal(ds_jval_bool(ds_jval_array_at(list, 2), &b), DS_OK);
     assert_true(b);
-    assert_int_equal(ds_json_bool(ds_json_array_at(list, 3), &b), DS_OK);
+    assert_int_equal(ds_jval_bool(ds_jval_array_at(list, 3), &b), DS_OK);
     assert_false(b);
-    assert_int_equal(ds_json_bool(ds_json_array_at(list, 4), &b), DS_ERR_INVALID);
-    assert_int_equal(ds_json_object_len(ds_json_array_at(list, 5)), 0);
-    assert_int_equal(ds_json_array_len(ds_json_array_at(list, 6)), 0);
+    assert_int_equal(ds_jval_bool(ds_jval_array_at(list, 4), &b), DS_ERR_INVALID);
+    assert_int_equal(ds_jval_object_len(ds_jval_array_at(list, 5)), 0);
+    assert_int_equal(ds_jval_array_len(ds_jval_array_at(list, 6)), 0);
     /* Accessors on the wrong kind answer "nothing". */
-    assert_null(ds_json_string(list, NULL));
-    assert_null(ds_json_get(list, "a"));
-    assert_int_equal(ds_json_array_len(root), 0);
-    assert_int_equal(ds_json_object_len(list), 0);
-    assert_null(ds_json_number_text(list));
+    assert_null(ds_jval_string(list, NULL));
+    assert_null(ds_jval_get(list, "a"));
+    assert_int_equal(ds_jval_array_len(root), 0);
+    assert_int_equal(ds_jval_object_len(list), 0);
+    assert_null(ds_jval_number_text(list));
     int64_t i64;
-    assert_int_equal(ds_json_int64(list, &i64), DS_ERR_INVALID);
-    assert_int_equal(ds_json_int64(NULL, &i64), DS_ERR_INVALID);
+    assert_int_equal(ds_jval_int64(list, &i64), DS_ERR_INVALID);
+    assert_int_equal(ds_jval_int64(NULL, &i64), DS_ERR_INVALID);
 
-    const ds_json *deep = ds_json_get(ds_json_get(ds_json_get(root, "nested"), "a"), "b");
-    assert_int_equal(ds_json_int64(ds_json_array_at(ds_json_array_at(deep, 0), 0), &i64), DS_OK);
+    const ds_jval *deep = ds_jval_get(ds_jval_get(ds_jval_get(root, "nested"), "a"), "b");
+    assert_int_equal(ds_jval_int64(ds_jval_array_at(ds_jval_array_at(deep, 0), 0), &i64), DS_OK);
     assert_int_equal(i64, 1);
     size_t line, col;
-    ds_json_position(ds_json_get(root, "nested"), &line, &col);
+    ds_jval_position(ds_jval_get(root, "nested"), &line, &col);
     assert_int_equal(line, 2);
     assert_int_equal(col, 12);
-    ds_json_position(root, &line, &col);
+    ds_jval_position(root, &line, &col);
     assert_int_equal(line, 1);
     assert_int_equal(col, 1);
-    assert_string_equal(ds_json_type_name(DS_JSON_OBJECT), "object");
-    assert_string_equal(ds_json_type_name(DS_JSON_ABSENT), "absent");
+    assert_string_equal(ds_jval_type_name(DS_JVAL_OBJECT), "object");
+    assert_string_equal(ds_jval_type_name(DS_JVAL_ABSENT), "absent");
 
     /* Only the root frees the tree. */
-    ds_json_free((ds_json *)list);
-    ds_json_free(NULL);
-    ds_json_free(root);
+    ds_jval_free((ds_jval *)list);
+    ds_jval_free(NULL);
+    ds_jval_free(root);
 
     /* Scalars at the top, with blanks around. */
     root = parse_ok(" \t\r\n42\n");
-    assert_int_equal(ds_json_type(root), DS_JSON_NUMBER);
-    ds_json_free(root);
+    assert_int_equal(ds_jval_type(root), DS_JVAL_NUMBER);
+    ds_jval_free(root);
     root = parse_ok("\"x\"");
-    assert_string_equal(ds_json_string(root, NULL), "x");
-    ds_json_free(root);
+    assert_string_equal(ds_jval_string(root, NULL), "x");
+    ds_jval_free(root);
     root = parse_ok("null");
-    assert_int_equal(ds_json_type(root), DS_JSON_NULL);
-    ds_json_free(root);
+    assert_int_equal(ds_jval_type(root), DS_JVAL_NULL);
+    ds_jval_free(root);
 }
 
 static void check_string(const char *json, const char *want, size_t want_len)
 {
-    ds_json *root = parse_ok(json);
+    ds_jval *root = parse_ok(json);
     size_t len;
-    const char *s = ds_json_string(root, &len);
+    const char *s = ds_jval_string(root, &len);
     assert_non_null(s);
     assert_int_equal(len, want_len);
     assert_memory_equal(s, want, want_len);
     assert_int_equal(s[len], '\0');
-    ds_json_free(root);
+    ds_jval_free(root);
 }
 
 static void test_strings(void **state)
@@ -150,19 +150,19 @@ static void test_strings(void **state)
     check_string("\"\x7f\"", "\x7f", 1);
     check_string("\"\xef\xbb\xbf\"", "\xef\xbb\xbf", 3); /* U+FEFF inside a string */
     /* U+0000 inside a string: kept, with the length; hidden from C-string users. */
-    ds_json *root = parse_ok("[\"a\\u0000b\"]");
-    const ds_json *v = ds_json_array_at(root, 0);
+    ds_jval *root = parse_ok("[\"a\\u0000b\"]");
+    const ds_jval *v = ds_jval_array_at(root, 0);
     size_t len;
-    assert_non_null(ds_json_string(v, &len));
+    assert_non_null(ds_jval_string(v, &len));
     assert_int_equal(len, 3);
-    assert_memory_equal(ds_json_string(v, &len), "a\0b", 3);
-    assert_null(ds_json_string(v, NULL));
-    ds_json_free(root);
+    assert_memory_equal(ds_jval_string(v, &len), "a\0b", 3);
+    assert_null(ds_jval_string(v, NULL));
+    ds_jval_free(root);
     /* Keys are decoded the same way. */
     root = parse_ok("{\"\\u0061\": 1, \"caf\\u00e9\": 2}");
-    assert_non_null(ds_json_get(root, "a"));
-    assert_non_null(ds_json_get(root, "caf\xc3\xa9"));
-    ds_json_free(root);
+    assert_non_null(ds_jval_get(root, "a"));
+    assert_non_null(ds_jval_get(root, "caf\xc3\xa9"));
+    ds_jval_free(root);
 
     expect_error("\"\\uD800\"", "t.json:1:2: lone high surrogate \\uD800");
     expect_error("\"\\uD800\\u0041\"", "t.json:1:2: lone high surrogate");
@@ -195,17 +195,17 @@ static void test_strings(void **state)
 static void check_int(const char *json, ds_status st64, int64_t want64, ds_status stu,
                       uint64_t wantu)
 {
-    ds_json *root = parse_ok(json);
+    ds_jval *root = parse_ok(json);
     int64_t i = 777;
     uint64_t u = 777;
-    if (ds_json_int64(root, &i) != st64)
+    if (ds_jval_int64(root, &i) != st64)
         fail_msg("%s: int64 status", json);
-    if (ds_json_uint64(root, &u) != stu)
+    if (ds_jval_uint64(root, &u) != stu)
         fail_msg("%s: uint64 status", json);
     assert_int_equal(i, st64 == DS_OK ? want64 : 777);
     assert_int_equal(u, stu == DS_OK ? wantu : 777);
-    assert_string_equal(ds_json_number_text(root), json);
-    ds_json_free(root);
+    assert_string_equal(ds_jval_number_text(root), json);
+    ds_jval_free(root);
 }
 
 static void test_numbers(void **state)
@@ -237,23 +237,23 @@ static void test_numbers(void **state)
     check_int("123456789012345678901234567890e-20", DS_ERR_INVALID, 0, DS_ERR_INVALID, 0);
 
     double d;
-    ds_json *root =
+    ds_jval *root =
         parse_ok("[1.5, -0, 1e400, -1e400, 1e-400, 0.1, 123456789012345678901234567890]");
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 0), &d), DS_OK);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 0), &d), DS_OK);
     assert_true(d == 1.5);
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 1), &d), DS_OK);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 1), &d), DS_OK);
     assert_true(d == 0.0 && signbit(d));
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 2), &d), DS_ERR_LIMIT);
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 3), &d), DS_ERR_LIMIT);
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 4), &d), DS_OK);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 2), &d), DS_ERR_LIMIT);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 3), &d), DS_ERR_LIMIT);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 4), &d), DS_OK);
     assert_true(d == 0.0);
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 5), &d), DS_OK);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 5), &d), DS_OK);
     assert_true(d == 0.1);
-    assert_int_equal(ds_json_double(ds_json_array_at(root, 6), &d), DS_OK);
+    assert_int_equal(ds_jval_double(ds_jval_array_at(root, 6), &d), DS_OK);
     assert_true(d == 123456789012345678901234567890.0);
-    assert_string_equal(ds_json_number_text(ds_json_array_at(root, 1)), "-0");
-    assert_int_equal(ds_json_double(ds_json_array_at(NULL, 0), &d), DS_ERR_INVALID);
-    ds_json_free(root);
+    assert_string_equal(ds_jval_number_text(ds_jval_array_at(root, 1)), "-0");
+    assert_int_equal(ds_jval_double(ds_jval_array_at(NULL, 0), &d), DS_ERR_INVALID);
+    ds_jval_free(root);
 
     /* The decimal point does not follow the C library's locale. */
     const char *locales[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "C.UTF-8"};
@@ -261,9 +261,9 @@ static void test_numbers(void **state)
         if (setlocale(LC_NUMERIC, locales[i]) == NULL)
             continue;
         root = parse_ok("2.25");
-        assert_int_equal(ds_json_double(root, &d), DS_OK);
+        assert_int_equal(ds_jval_double(root, &d), DS_OK);
         assert_true(d == 2.25);
-        ds_json_free(root);
+        ds_jval_free(root);
     }
     setlocale(LC_NUMERIC, "C");
 
@@ -320,12 +320,12 @@ static void test_syntax_errors(void **state)
     expect_error("\xc2\xa0[]", "t.json:1:1: expected a value, found byte 0xc2");
 
     /* A byte order mark at the start is skipped (and is no column); elsewhere it is an error. */
-    ds_json *root = parse_ok("\xef\xbb\xbf{\"a\": [1]}");
-    assert_non_null(ds_json_get(root, "a"));
+    ds_jval *root = parse_ok("\xef\xbb\xbf{\"a\": [1]}");
+    assert_non_null(ds_jval_get(root, "a"));
     size_t line, col;
-    ds_json_position(root, &line, &col);
+    ds_jval_position(root, &line, &col);
     assert_int_equal(col, 1);
-    ds_json_free(root);
+    ds_jval_free(root);
     expect_error("\xef\xbb\xbf", "t.json:1:1: no JSON value");
     expect_error("\xef\xbb\xbf[x]", "t.json:1:2: expected a value, found 'x'");
     expect_error("{}\xef\xbb\xbf", "t.json:1:3: unexpected byte 0xef after the JSON value");
@@ -333,7 +333,7 @@ static void test_syntax_errors(void **state)
 
     /* No name: "<input>". */
     ds_error err;
-    assert_int_equal(ds_json_parse("[", 1, NULL, &root, &err), DS_ERR_FORMAT);
+    assert_int_equal(ds_jval_parse("[", 1, NULL, &root, &err), DS_ERR_FORMAT);
     assert_string_equal(err.msg, "<input>:1:2: unexpected end of input: expected a value");
 }
 
@@ -346,15 +346,15 @@ static void test_duplicate_keys(void **state)
     expect_error("{\"\\u0061\": 1, \"a\": 2}", "t.json:1:15: duplicate key \"a\"");
     expect_error("{\"a\\u0000\": 1, \"a\\u0000\": 2}", "t.json:1:16: duplicate key \"a\\x00\"");
     /* Keys that share a prefix or differ only after a NUL are distinct. */
-    ds_json *root = parse_ok("{\"a\": 1, \"ab\": 2, \"a\\u0000\": 3, \"\": 4}");
+    ds_jval *root = parse_ok("{\"a\": 1, \"ab\": 2, \"a\\u0000\": 3, \"\": 4}");
     int64_t v;
-    assert_int_equal(ds_json_int64(ds_json_get(root, "a"), &v), DS_OK);
+    assert_int_equal(ds_jval_int64(ds_jval_get(root, "a"), &v), DS_OK);
     assert_int_equal(v, 1);
-    assert_int_equal(ds_json_int64(ds_json_get(root, "ab"), &v), DS_OK);
+    assert_int_equal(ds_jval_int64(ds_jval_get(root, "ab"), &v), DS_OK);
     assert_int_equal(v, 2);
-    assert_int_equal(ds_json_int64(ds_json_get(root, ""), &v), DS_OK);
+    assert_int_equal(ds_jval_int64(ds_jval_get(root, ""), &v), DS_OK);
     assert_int_equal(v, 4);
-    ds_json_free(root);
+    ds_jval_free(root);
 }
 
 static void test_big_object(void **state)
@@ -367,30 +367,30 @@ static void test_big_object(void **state)
         tu_buf_put(&b, m, (size_t)n);
     }
     tu_buf_put(&b, "}", 1);
-    ds_json *root = parse_ok_n((const char *)b.data, b.len);
-    assert_int_equal(ds_json_object_len(root), 10000);
+    ds_jval *root = parse_ok_n((const char *)b.data, b.len);
+    assert_int_equal(ds_jval_object_len(root), 10000);
     for (int i = 0; i < 10000; i++) {
         char key[16];
         snprintf(key, sizeof(key), "key%d", i);
         int64_t v;
-        assert_int_equal(ds_json_int64(ds_json_array_at(ds_json_get(root, key), 0), &v), DS_OK);
+        assert_int_equal(ds_jval_int64(ds_jval_array_at(ds_jval_get(root, key), 0), &v), DS_OK);
         assert_int_equal(v, i);
-        assert_string_equal(ds_json_object_key(root, (size_t)(9999 - i), NULL), key);
+        assert_string_equal(ds_jval_object_key(root, (size_t)(9999 - i), NULL), key);
     }
-    ds_json_free(root);
+    ds_jval_free(root);
     tu_buf_free(&b);
 }
 
 static void test_limits(void **state)
 {
     tu_buf b = {0};
-    for (int i = 0; i < DS_JSON_MAX_DEPTH; i++)
+    for (int i = 0; i < DS_JVAL_MAX_DEPTH; i++)
         tu_buf_put(&b, "[", 1);
-    for (int i = 0; i < DS_JSON_MAX_DEPTH; i++)
+    for (int i = 0; i < DS_JVAL_MAX_DEPTH; i++)
         tu_buf_put(&b, "]", 1);
-    ds_json_free(parse_ok_n((const char *)b.data, b.len));
+    ds_jval_free(parse_ok_n((const char *)b.data, b.len));
     tu_buf_free(&b);
-    for (int i = 0; i < DS_JSON_MAX_DEPTH + 1; i++)
+    for (int i = 0; i < DS_JVAL_MAX_DEPTH + 1; i++)
         tu_buf_put(&b, "[", 1);
     expect_error_n((const char *)b.data, b.len, DS_ERR_LIMIT,
                    "t.json:1:513: nested deeper than 512 levels");
@@ -401,15 +401,15 @@ static void test_limits(void **state)
     expect_error_n((const char *)b.data, b.len, DS_ERR_LIMIT, "t.json:1:1537: nested deeper");
     tu_buf_free(&b);
 
-    ds_json_limits lim = {2, 1000};
-    ds_json *root;
+    ds_jval_limits lim = {2, 1000};
+    ds_jval *root;
     ds_error err;
-    assert_int_equal(ds_json_parse_limits("[[1]]", 5, "x", &lim, &root, &err), DS_OK);
-    ds_json_free(root);
-    assert_int_equal(ds_json_parse_limits("[[[1]]]", 7, "x", &lim, &root, &err), DS_ERR_LIMIT);
+    assert_int_equal(ds_jval_parse_limits("[[1]]", 5, "x", &lim, &root, &err), DS_OK);
+    ds_jval_free(root);
+    assert_int_equal(ds_jval_parse_limits("[[[1]]]", 7, "x", &lim, &root, &err), DS_ERR_LIMIT);
     assert_string_equal(err.msg, "x:1:3: nested deeper than 2 levels");
     lim.max_bytes = 4;
-    assert_int_equal(ds_json_parse_limits("[[1]]", 5, "x", &lim, &root, &err), DS_ERR_LIMIT);
+    assert_int_equal(ds_jval_parse_limits("[[1]]", 5, "x", &lim, &root, &err), DS_ERR_LIMIT);
     assert_string_equal(err.msg, "x: larger than 4 bytes");
     assert_null(root);
 }
@@ -419,20 +419,20 @@ static void test_files(void **state)
     const char *path = tu_path("r.json");
     const char *text = "{\n  \"networks\": [\n    {\"block\": \"198.20.0.0/16\"}\n  ],\n}\n";
     tu_write_file(path, text, strlen(text));
-    ds_json *root;
+    ds_jval *root;
     ds_error err;
-    assert_int_equal(ds_json_parse_file(path, &root, &err), DS_ERR_FORMAT);
+    assert_int_equal(ds_jval_parse_file(path, &root, &err), DS_ERR_FORMAT);
     char want[600];
     snprintf(want, sizeof(want), "%s:4:4: trailing comma before '}'", path);
     assert_string_equal(err.msg, want);
     assert_null(root);
 
     tu_write_file(path, "", 0);
-    assert_int_equal(ds_json_parse_file(path, &root, &err), DS_ERR_FORMAT);
-    assert_int_equal(ds_json_parse_file(tu_path("missing.json"), &root, &err), DS_ERR_IO);
+    assert_int_equal(ds_jval_parse_file(path, &root, &err), DS_ERR_FORMAT);
+    assert_int_equal(ds_jval_parse_file(tu_path("missing.json"), &root, &err), DS_ERR_IO);
     snprintf(want, sizeof(want), "%s: No such file or directory", tu_path("missing.json"));
     assert_string_equal(err.msg, want);
-    assert_int_equal(ds_json_parse_file(tu_tmpdir(), &root, &err), DS_ERR_IO);
+    assert_int_equal(ds_jval_parse_file(tu_tmpdir(), &root, &err), DS_ERR_IO);
     assert_non_null(strstr(err.msg, "Is a directory"));
 }
 
@@ -464,27 +464,27 @@ static void test_misp_warninglists(void **state)
     for (size_t i = 0; i < n; i++) {
         char path[1024];
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        ds_json *root;
+        ds_jval *root;
         ds_error err;
-        if (ds_json_parse_file(path, &root, &err) != DS_OK)
+        if (ds_jval_parse_file(path, &root, &err) != DS_OK)
             fail_msg("%s", err.msg);
-        assert_int_equal(ds_json_type(root), DS_JSON_OBJECT);
-        assert_non_null(ds_json_string(ds_json_get(root, "name"), NULL));
-        assert_non_null(ds_json_string(ds_json_get(root, "type"), NULL));
-        const ds_json *list = ds_json_get(root, "list");
-        assert_int_equal(ds_json_type(list), DS_JSON_ARRAY);
-        assert_true(ds_json_array_len(list) > 0);
-        for (size_t k = 0; k < ds_json_array_len(list); k++) {
-            const char *item = ds_json_string(ds_json_array_at(list, k), NULL);
+        assert_int_equal(ds_jval_type(root), DS_JVAL_OBJECT);
+        assert_non_null(ds_jval_string(ds_jval_get(root, "name"), NULL));
+        assert_non_null(ds_jval_string(ds_jval_get(root, "type"), NULL));
+        const ds_jval *list = ds_jval_get(root, "list");
+        assert_int_equal(ds_jval_type(list), DS_JVAL_ARRAY);
+        assert_true(ds_jval_array_len(list) > 0);
+        for (size_t k = 0; k < ds_jval_array_len(list); k++) {
+            const char *item = ds_jval_string(ds_jval_array_at(list, k), NULL);
             assert_non_null(item);
             if (strcmp(item, "162.142.125.0/24") == 0 && strstr(names[i], "censys") != NULL)
                 saw_censys = true;
         }
         int64_t version;
-        assert_int_equal(ds_json_int64(ds_json_get(root, "version"), &version), DS_OK);
+        assert_int_equal(ds_jval_int64(ds_jval_get(root, "version"), &version), DS_OK);
         assert_true(version > 0);
-        entries += ds_json_array_len(list);
-        ds_json_free(root);
+        entries += ds_jval_array_len(list);
+        ds_jval_free(root);
         free(names[i]);
     }
     assert_true(saw_censys);
