@@ -57,10 +57,15 @@ format:
 format-check:
 	@scripts/check-format.sh $(SOURCES)
 
+# For now: `darkscan info` on a bundled real capture. This becomes `darkscan demo --out
+# demo-out` (simulate + analyze + report) when the method lands.
 demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory build
-	$(BUILD)/darkscan demo --out demo-out
+	@mkdir -p demo-out
+	$(BUILD)/darkscan info tests/fixtures/zeek-vnc-scanner.pcap | tee demo-out/info.txt
+	$(BUILD)/darkscan info --json tests/fixtures/zeek-vnc-scanner.pcap > demo-out/info.json
+	@echo "demo: output in demo-out/info.txt and demo-out/info.json"
 
 bench:
 	@scripts/deps.sh bench

@@ -1,4 +1,58 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR - darkscan's benchmarks. Filled in by the capture reader's benchmark.
+# run.sh BUILD_DIR - darkscan's benchmarks (`make bench`).
+#
+# Capture reading: packets/s of ds_reader (read + decode) beside the hardware baseline measured
+# in the same run, a bare read() of the same file through a 1 MiB buffer (the fastest size
+# measured) touching every byte. The capture (30 million
+# Ethernet/IPv4/TCP SYN records, about 2.2 GB) is generated once by bench_gen into
+# $DS_BENCH_DIR (default /var/tmp/darkscan-bench) and regenerated when bench_gen's version or
+# the record count changes. The page cache is warmed first; each measurement runs
+# $DS_BENCH_RUNS times (default 5), interleaved, and the best is reported. Peak RSS is ru_maxrss.
 set -euo pipefail
-echo "bench: no benchmarks yet" >&2
+build=${1:?usage: run.sh BUILD_DIR}
+bin=$build/bench
+cache=${DS_BENCH_DIR:-/var/tmp/darkscan-bench}
+records=${DS_BENCH_RECORDS:-30000000}
+runs=${DS_BENCH_RUNS:-5}
+
+mkdir -p "$cache"
+file=$cache/syn-$records.pcap
+want="$("$bin/bench_gen" --version) $records"
+if [[ ! -f "$file" || "$(cat "$file.version" 2>/dev/null)" != "$want" ]]; then
+    echo "bench: generating $file ($records records, once)" >&2
+    rm -f "$file" "$file.version"
+    "$bin/bench_gen" "$file.tmp" "$records"
+    mv "$file.tmp" "$file"
+    echo "$want" >"$file.version"
+fi
+size=$(stat -c %s "$file")
+
+# Warm the page cache (the file must fit in memory for the numbers to mean anything).
+cat "$file" >/dev/null
+
+best() { sort -g | head -1; }
+bare_s=() read_s=()
+for ((i = 0; i < runs; i++)); do
+    read -r s _ rss_bare _ < <("$bin/bench_bareread" "$file" 1024)
+    bare_s+=("$s")
+    read -r s recs pkts syn rss_read _ < <("$bin/bench_read" "$file")
+    read_s+=("$s")
+done
+bare=$(printf '%s\n' "${bare_s[@]}" | best)
+rd=$(printf '%s\n' "${read_s[@]}" | best)
+[[ "$recs" == "$records" && "$pkts" == "$records" && "$syn" == "$records" ]] || {
+    echo "bench: reader saw $recs records, $pkts packets, $syn SYNs; want $records" >&2
+    exit 1
+}
+awk -v n="$records" -v size="$size" -v bare="$bare" -v rd="$rd" -v rb="$rss_bare" \
+    -v rr="$rss_read" -v runs="$runs" 'BEGIN {
+    printf "capture reading: %d records, %.2f GB, classic pcap, Ethernet/IPv4/TCP SYN (best of %d)\n", n, size / 1e9, runs
+    printf "  %-32s %14s %10s %12s %14s\n", "", "packets/s", "GB/s", "seconds", "peak RSS MiB"
+    printf "  %-32s %14.0f %10.2f %12.3f %14.1f\n", "bare read() (baseline)", n / bare, size / bare / 1e9, bare, rb / 1024
+    printf "  %-32s %14.0f %10.2f %12.3f %14.1f\n", "ds_reader read + decode", n / rd, size / rd / 1e9, rd, rr / 1024
+    printf "  read + decode / bare read: %.1f%% (target >= 50%%)\n", 100 * bare / rd
+}'
+
+# ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
+echo
+"$bin"/bench_darknet "${BENCH_SECONDS:-1}"

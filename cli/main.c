@@ -9,6 +9,7 @@
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
+    {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {NULL, NULL, NULL},
 };
 

@@ -102,6 +102,13 @@ const ds_capture_stats *ds_reader_stats(const ds_reader *r);
 ds_format ds_reader_format(const ds_reader *r);
 ds_compression ds_reader_compression(const ds_reader *r);
 
+/*
+ * ds_reader_time_digits - how many decimal digits of a second the file's timestamps carry:
+ * 6 for microsecond pcap, 9 for nanosecond pcap, for pcapng the finest if_tsresol of its
+ * interfaces so far (capped at 9). For printing times at the file's own precision.
+ */
+int ds_reader_time_digits(const ds_reader *r);
+
 /* ds_reader_name - the path or name given at open time; lives as long as the reader. */
 const char *ds_reader_name(const ds_reader *r);
 

@@ -1,0 +1,60 @@
+/*
+ * fuzz_capture.c - arbitrary bytes as a capture file: ds_reader_open_mem() and
+ * ds_reader_next() until the end or an error (decompression, pcap, pcapng and decoding).
+ *
+ * Besides the sanitizers, it checks the reader's promises: a batch never exceeds max, an error
+ * repeats, counters add up, and every packet is IPv4 and within the time range.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "darkscan/capture.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ds_reader *r = NULL;
+    ds_error err;
+    if (ds_reader_open_mem(&r, data, size, "fuzz", 1, &err) != DS_OK) {
+        if (r != NULL || err.msg[0] == '\0')
+            abort();
+        return 0;
+    }
+    ds_packet pkts[7];
+    uint64_t packets = 0;
+    for (;;) {
+        size_t n = 99;
+        ds_status rc = ds_reader_next(r, pkts, sizeof(pkts) / sizeof(pkts[0]), &n, &err);
+        if (rc != DS_OK) {
+            size_t again_n = 99;
+            if (n != 0 || ds_reader_next(r, pkts, 7, &again_n, &err) != rc || again_n != 0)
+                abort();
+            break;
+        }
+        if (n == 0)
+            break;
+        if (n > 7)
+            abort();
+        const ds_capture_stats *st = ds_reader_stats(r);
+        for (size_t i = 0; i < n; i++) {
+            if (pkts[i].file_index != 1)
+                abort();
+            /* SPB packets carry the time of the packet before, or 0: not in the range. */
+            (void)pkts[i].ts_ns;
+        }
+        packets += n;
+        if (packets != st->ipv4)
+            abort();
+    }
+    const ds_capture_stats *st = ds_reader_stats(r);
+    uint64_t classified =
+        st->ipv4 + st->ipv6 + st->non_ip + st->unknown_linktype + st->short_records + st->bad_ip;
+    if (classified != st->records || st->n_linktypes > DS_MAX_LINKTYPES)
+        abort();
+    if (ds_reader_compression(r) == DS_COMP_NONE && st->bytes > size)
+        abort();
+    ds_reader_free(r);
+    return 0;
+}

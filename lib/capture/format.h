@@ -1,0 +1,51 @@
+/*
+ * format.h - the capture file formats a ds_reader knows (private to lib/capture/).
+ *
+ * One `ds_format_reader` per format (pcap.c, pcapng.c), listed in the registry in reader.c and
+ * chosen by probe() on the first decompressed bytes, never by the file name. A format reader
+ * parses records in place from the stream's window, calls ds_decode_record() on each and keeps
+ * the reader-side counters of ds_capture_stats (records, times, truncated, linktypes).
+ */
+#ifndef DS_CAPTURE_FORMAT_H
+#define DS_CAPTURE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/stream.h"
+#include "darkscan/capture.h"
+
+/* What a format reader shares with the ds_reader that owns it. */
+typedef struct ds_format_ctx {
+    ds_stream *in;
+    ds_capture_stats *stats;
+    uint32_t file_index; /* copied into every ds_packet */
+    int ts_digits;       /* finest timestamp resolution seen, in decimal digits (0..9) */
+} ds_format_ctx;
+
+typedef struct ds_format_reader {
+    const char *name;
+    ds_format id;
+    /* probe - do the first n (>= 4 unless the input is shorter) bytes look like this format? */
+    bool (*probe)(const uint8_t *p, size_t n);
+    /*
+     * open - read the file header. *state is the reader's (free it with free_state). Errors
+     * name the file (ds_stream_name) and the reason.
+     */
+    ds_status (*open)(void **state, ds_format_ctx *ctx, ds_error *err);
+    /*
+     * next - decode records until max IPv4 packets are in pkts or the input ends: DS_OK with
+     * *n == 0 only at the end. On an error *n still counts the packets decoded before it.
+     */
+    ds_status (*next)(void *state, ds_packet *pkts, size_t max, size_t *n, ds_error *err);
+    void (*free_state)(void *state);
+} ds_format_reader;
+
+extern const ds_format_reader ds_pcap_format;
+extern const ds_format_reader ds_pcapng_format;
+
+/* ds_format_add_linktype - remember linktype in stats (the first DS_MAX_LINKTYPES distinct). */
+void ds_format_add_linktype(ds_capture_stats *stats, uint32_t linktype);
+
+#endif

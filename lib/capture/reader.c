@@ -1,0 +1,224 @@
+/*
+ * reader.c - ds_reader: a capture file from bytes to decoded packets (see capture.h).
+ *
+ * stream.c delivers the decompressed bytes, the format registry below picks the reader for
+ * them from their first bytes, and that reader decodes records in batches with
+ * ds_decode_record(). This file wires the three together, keeps the byte counter and turns a
+ * failure in the middle of a batch into "these packets now, the error on the next call".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/format.h"
+#include "capture/stream.h"
+
+/* Every capture format, probed in this order. */
+static const ds_format_reader *const formats[] = {
+    &ds_pcap_format,
+    &ds_pcapng_format,
+};
+
+struct ds_reader {
+    ds_format_ctx ctx;
+    const ds_format_reader *fmt;
+    void *fmt_state;
+    ds_capture_stats stats;
+    bool ended;
+    ds_error failure; /* status != DS_OK: every further next() returns it */
+};
+
+void ds_format_add_linktype(ds_capture_stats *stats, uint32_t linktype)
+{
+    for (uint32_t i = 0; i < stats->n_linktypes; i++) {
+        if (stats->linktypes[i] == linktype)
+            return;
+    }
+    if (stats->n_linktypes < DS_MAX_LINKTYPES)
+        stats->linktypes[stats->n_linktypes++] = linktype;
+}
+
+/* reader_start - detect the format of an opened stream and read the file header. */
+static ds_status reader_start(ds_reader *r, ds_error *err)
+{
+    const char *name = ds_stream_name(r->ctx.in);
+    const uint8_t *p;
+    size_t avail;
+    ds_status rc = ds_stream_need(r->ctx.in, 4, &p, &avail, err);
+    if (rc != DS_OK)
+        return rc;
+    if (avail == 0) {
+        if (ds_stream_compression(r->ctx.in) != DS_COMP_NONE)
+            return ds_error_set(err, DS_ERR_FORMAT, "%s: %s data that decompresses to nothing",
+                                name, ds_compression_name(ds_stream_compression(r->ctx.in)));
+        return ds_error_set(err, DS_ERR_FORMAT, "%s: empty file, not a capture", name);
+    }
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        if (formats[i]->probe(p, avail)) {
+            r->fmt = formats[i];
+            break;
+        }
+    }
+    if (r->fmt == NULL) {
+        char magic[16] = "";
+        for (size_t i = 0; i < avail && i < 4; i++)
+            snprintf(magic + 2 * i, sizeof(magic) - 2 * i, "%02x", p[i]);
+        ds_compression c = ds_stream_compression(r->ctx.in);
+        return ds_error_set(err, DS_ERR_FORMAT, "%s: %s%snot a pcap or pcapng capture (starts %s)",
+                            name, c == DS_COMP_NONE ? "" : ds_compression_name(c),
+                            c == DS_COMP_NONE ? "" : " data, but ", magic);
+    }
+    return r->fmt->open(&r->fmt_state, &r->ctx, err);
+}
+
+static ds_reader *reader_new(uint32_t file_index)
+{
+    ds_reader *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->ctx.stats = &r->stats;
+    r->ctx.file_index = file_index;
+    r->stats.first_ts_ns = INT64_MAX;
+    r->stats.last_ts_ns = INT64_MIN;
+    return r;
+}
+
+static ds_status reader_finish_open(ds_reader **out, ds_reader *r, ds_status rc)
+{
+    if (rc != DS_OK) {
+        ds_reader_free(r);
+        return rc;
+    }
+    r->stats.bytes = ds_stream_offset(r->ctx.in);
+    *out = r;
+    return DS_OK;
+}
+
+ds_status ds_reader_open(ds_reader **out, const char *path, uint32_t file_index, ds_error *err)
+{
+    *out = NULL;
+    ds_reader *r = reader_new(file_index);
+    if (r == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
+    ds_status rc = ds_stream_open(&r->ctx.in, path, err);
+    if (rc == DS_OK)
+        rc = reader_start(r, err);
+    return reader_finish_open(out, r, rc);
+}
+
+ds_status ds_reader_open_mem(ds_reader **out, const void *data, size_t len, const char *name,
+                             uint32_t file_index, ds_error *err)
+{
+    *out = NULL;
+    ds_reader *r = reader_new(file_index);
+    if (r == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", name);
+    ds_status rc = ds_stream_open_mem(&r->ctx.in, data, len, name, err);
+    if (rc == DS_OK)
+        rc = reader_start(r, err);
+    return reader_finish_open(out, r, rc);
+}
+
+static ds_status report_failure(const ds_reader *r, ds_error *err)
+{
+    if (err != NULL)
+        *err = r->failure;
+    return r->failure.status;
+}
+
+ds_status ds_reader_next(ds_reader *r, ds_packet *pkts, size_t max, size_t *n, ds_error *err)
+{
+    *n = 0;
+    if (r->failure.status != DS_OK)
+        return report_failure(r, err);
+    if (max == 0)
+        return ds_error_set(err, DS_ERR_INVALID, "%s: ds_reader_next: max is 0",
+                            ds_stream_name(r->ctx.in));
+    if (r->ended)
+        return DS_OK;
+    size_t got = 0;
+    ds_status rc = r->fmt->next(r->fmt_state, pkts, max, &got, &r->failure);
+    r->stats.bytes = ds_stream_offset(r->ctx.in);
+    if (ds_stream_truncated(r->ctx.in))
+        r->stats.truncated = true;
+    if (rc != DS_OK) {
+        r->failure.status = rc;
+        if (got > 0) {
+            *n = got;
+            return DS_OK; /* the packets before the damage first; the error next time */
+        }
+        return report_failure(r, err);
+    }
+    ds_error_clear(&r->failure);
+    if (got == 0)
+        r->ended = true;
+    *n = got;
+    return DS_OK;
+}
+
+const ds_capture_stats *ds_reader_stats(const ds_reader *r)
+{
+    return &r->stats;
+}
+
+ds_format ds_reader_format(const ds_reader *r)
+{
+    return r->fmt ? r->fmt->id : DS_FORMAT_UNKNOWN;
+}
+
+ds_compression ds_reader_compression(const ds_reader *r)
+{
+    return ds_stream_compression(r->ctx.in);
+}
+
+int ds_reader_time_digits(const ds_reader *r)
+{
+    return r->ctx.ts_digits;
+}
+
+const char *ds_reader_name(const ds_reader *r)
+{
+    return ds_stream_name(r->ctx.in);
+}
+
+void ds_reader_free(ds_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fmt != NULL && r->fmt_state != NULL)
+        r->fmt->free_state(r->fmt_state);
+    ds_stream_free(r->ctx.in);
+    free(r);
+}
+
+const char *ds_format_name(ds_format f)
+{
+    switch (f) {
+    case DS_FORMAT_PCAP:
+        return "pcap";
+    case DS_FORMAT_PCAPNG:
+        return "pcapng";
+    case DS_FORMAT_UNKNOWN:
+        break;
+    }
+    return "unknown";
+}
+
+const char *ds_compression_name(ds_compression c)
+{
+    switch (c) {
+    case DS_COMP_NONE:
+        return "none";
+    case DS_COMP_GZIP:
+        return "gzip";
+    case DS_COMP_BZIP2:
+        return "bzip2";
+    case DS_COMP_XZ:
+        return "xz";
+    case DS_COMP_ZSTD:
+        return "zstd";
+    case DS_COMP_LZ4:
+        return "lz4";
+    }
+    return "unknown";
+}

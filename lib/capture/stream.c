@@ -1,0 +1,942 @@
+/*
+ * stream.c - capture bytes from a file, standard input or memory, decompressed on the fly
+ * (see stream.h).
+ *
+ * Two layers: a raw source (a file descriptor or a memory buffer, with a read buffer for the
+ * compressed bytes) and the decompressed window the format readers parse in place. Each
+ * compression is one `ds_decompressor` in the static registry below: a magic test on the first
+ * bytes, and open/read/close around the compression library (zlib, libbz2, liblzma, libzstd,
+ * liblz4's frame API). Uncompressed input skips the middle layer: a file is read() straight
+ * into the window, a memory buffer is the window.
+ *
+ * Every decompressor accepts several compressed streams back to back (gzip members, bzip2
+ * streams, xz streams with padding, zstd frames including skippable ones, lz4 frames), which
+ * is what `cat a.gz b.gz` and parallel compressors (pigz, pbzip2, pixz, zstd -T) produce.
+ * After the last stream the input must end: other bytes are reported as garbage.
+ */
+#include <bzlib.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <lz4frame.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "capture/stream.h"
+
+/* Compressed bytes are read this much at a time. */
+#define SRC_BUF_SIZE (256u * 1024u)
+/* A fill of the window reads (or decompresses) at least this much. 1 MiB measured best for
+ * both the bare read() baseline and the reader (docs/PERFORMANCE.md); overridable for such
+ * measurements. */
+#ifndef WINDOW_CHUNK
+#define WINDOW_CHUNK (1024u * 1024u)
+#endif
+/* The window buffer: the largest need() plus one chunk. */
+#define WINDOW_SIZE (DS_STREAM_MAX_NEED + WINDOW_CHUNK)
+/* How many first bytes the compression magic tests may look at. */
+#define SNIFF_LEN 64u
+/* The most memory liblzma may use (xz -9 needs 65 MiB); more is reported as an error. */
+#define XZ_MEMLIMIT (512ull * 1024u * 1024u)
+/* Why a decompressor stopped, in a message. */
+#define WHY_MAX 200
+
+/* The raw (possibly compressed) input. */
+typedef struct ds_src {
+    int fd;       /* -1 for memory */
+    bool own_fd;  /* close fd at the end (not standard input) */
+    uint8_t *buf; /* read buffer (file descriptors only) */
+    size_t cap;
+    const uint8_t *next; /* unread bytes */
+    size_t avail;
+    bool eof;
+    int read_errno; /* set when a read failed */
+} ds_src;
+
+/*
+ * src_more - append more raw bytes to next[0..avail), moving the unread ones to the front of
+ * the buffer. Returns how many were added, 0 at the end of the input, -1 on a read error.
+ */
+static ssize_t src_more(ds_src *src)
+{
+    if (src->eof || src->fd < 0) {
+        src->eof = true;
+        return 0;
+    }
+    if (src->next != src->buf && src->avail > 0)
+        memmove(src->buf, src->next, src->avail);
+    src->next = src->buf;
+    if (src->avail == src->cap)
+        return 0; /* full: the caller consumes first */
+    for (;;) {
+        ssize_t got = read(src->fd, src->buf + src->avail, src->cap - src->avail);
+        if (got > 0) {
+            src->avail += (size_t)got;
+            return got;
+        }
+        if (got == 0) {
+            src->eof = true;
+            return 0;
+        }
+        if (errno != EINTR) {
+            src->read_errno = errno;
+            return -1;
+        }
+    }
+}
+
+/* src_refill_if_empty - src_more() when nothing is left unread; 1 when bytes are there. */
+static int src_refill_if_empty(ds_src *src)
+{
+    if (src->avail > 0)
+        return 1;
+    ssize_t got = src_more(src);
+    return got < 0 ? -1 : got > 0;
+}
+
+static void src_consume(ds_src *src, size_t n)
+{
+    src->next += n;
+    src->avail -= n;
+}
+
+/* What a decompressor's read() reports besides the bytes it produced. */
+typedef enum dec_result {
+    DEC_OK,        /* the output is full or more input is needed: call again */
+    DEC_END,       /* the compressed input ended cleanly after its last stream */
+    DEC_TRUNCATED, /* the input ended inside a compressed stream */
+    DEC_ERROR,     /* damaged data or garbage after the end: why says what */
+    DEC_IO,        /* reading the raw input failed (src->read_errno) */
+} dec_result;
+
+/*
+ * One compression format. read() decompresses into out[0..cap) and sets *got to the bytes it
+ * produced, whatever it returns; it returns DEC_OK only with *got > 0 or when it may simply be
+ * called again.
+ */
+typedef struct ds_decompressor {
+    const char *name;
+    ds_compression id;
+    bool (*magic)(const uint8_t *p, size_t n);
+    void *(*open)(void); /* NULL when out of memory */
+    dec_result (*read)(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got, char *why);
+    void (*close)(void *state);
+} ds_decompressor;
+
+static void set_why(char *why, const char *text)
+{
+    snprintf(why, WHY_MAX, "%s", text);
+}
+
+/* ---- gzip (zlib) ---- */
+
+typedef struct gz_state {
+    z_stream z;
+    bool member_done;
+} gz_state;
+
+static bool gz_magic(const uint8_t *p, size_t n)
+{
+    return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8;
+}
+
+static void *gz_open(void)
+{
+    gz_state *g = calloc(1, sizeof(*g));
+    if (g == NULL)
+        return NULL;
+    if (inflateInit2(&g->z, 15 + 16) != Z_OK) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    gz_state *g = state;
+    g->z.next_out = out;
+    g->z.avail_out = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
+    uInt out_cap = g->z.avail_out;
+    dec_result res = DEC_OK;
+    while (g->z.avail_out > 0) {
+        if (src_refill_if_empty(src) < 0) {
+            res = DEC_IO;
+            break;
+        }
+        if (g->member_done) {
+            /* Between members: the end, or the next member's magic. */
+            if (src->avail == 0) {
+                res = DEC_END;
+                break;
+            }
+            if (src->avail < 3 && !src->eof) {
+                if (src_more(src) < 0) {
+                    res = DEC_IO;
+                    break;
+                }
+                continue;
+            }
+            if (!gz_magic(src->next, src->avail)) {
+                if (src->avail < 3 && src->next[0] == 0x1f &&
+                    (src->avail < 2 || src->next[1] == 0x8b)) {
+                    res = DEC_TRUNCATED;
+                    break;
+                }
+                set_why(why, "garbage after the end of the gzip data");
+                res = DEC_ERROR;
+                break;
+            }
+            inflateReset(&g->z);
+            g->member_done = false;
+        }
+        g->z.next_in = (Bytef *)(uintptr_t)src->next;
+        g->z.avail_in = (uInt)(src->avail > UINT32_MAX ? UINT32_MAX : src->avail);
+        uInt in_before = g->z.avail_in, out_before = g->z.avail_out;
+        int rc = inflate(&g->z, Z_NO_FLUSH);
+        src_consume(src, in_before - g->z.avail_in);
+        if (rc == Z_STREAM_END) {
+            g->member_done = true;
+            continue;
+        }
+        if (rc == Z_OK || rc == Z_BUF_ERROR) {
+            bool progress = g->z.avail_in != in_before || g->z.avail_out != out_before;
+            if (src->avail == 0 && src->eof && !progress) {
+                res = DEC_TRUNCATED;
+                break;
+            }
+            if (!progress && src->avail > 0) {
+                set_why(why, "gzip: no progress");
+                res = DEC_ERROR;
+                break;
+            }
+            continue;
+        }
+        set_why(why, g->z.msg ? g->z.msg : "damaged gzip data");
+        res = DEC_ERROR;
+        break;
+    }
+    *got = out_cap - g->z.avail_out;
+    return res;
+}
+
+static void gz_close(void *state)
+{
+    gz_state *g = state;
+    inflateEnd(&g->z);
+    free(g);
+}
+
+/* ---- bzip2 (libbz2) ---- */
+
+typedef struct bz_state {
+    bz_stream bz;
+    bool live; /* bz is initialised */
+    bool stream_done;
+} bz_state;
+
+static bool bz_magic(const uint8_t *p, size_t n)
+{
+    return n >= 4 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' && p[3] >= '1' && p[3] <= '9';
+}
+
+static void *bz_open(void)
+{
+    bz_state *b = calloc(1, sizeof(*b));
+    if (b == NULL)
+        return NULL;
+    if (BZ2_bzDecompressInit(&b->bz, 0, 0) != BZ_OK) {
+        free(b);
+        return NULL;
+    }
+    b->live = true;
+    return b;
+}
+
+static const char *bz_error_name(int rc)
+{
+    switch (rc) {
+    case BZ_DATA_ERROR:
+        return "damaged bzip2 data";
+    case BZ_DATA_ERROR_MAGIC:
+        return "not bzip2 data";
+    case BZ_MEM_ERROR:
+        return "out of memory";
+    default:
+        return "bzip2 error";
+    }
+}
+
+static dec_result bz_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    bz_state *b = state;
+    unsigned out_cap = (unsigned)(cap > UINT32_MAX ? UINT32_MAX : cap);
+    b->bz.next_out = (char *)out;
+    b->bz.avail_out = out_cap;
+    dec_result res = DEC_OK;
+    while (b->bz.avail_out > 0) {
+        if (src_refill_if_empty(src) < 0) {
+            res = DEC_IO;
+            break;
+        }
+        if (b->stream_done) {
+            if (src->avail == 0) {
+                res = DEC_END;
+                break;
+            }
+            if (src->avail < 4 && !src->eof) {
+                if (src_more(src) < 0) {
+                    res = DEC_IO;
+                    break;
+                }
+                continue;
+            }
+            if (!bz_magic(src->next, src->avail)) {
+                if (src->avail < 4 && memcmp(src->next, "BZh", src->avail) == 0) {
+                    res = DEC_TRUNCATED;
+                    break;
+                }
+                set_why(why, "garbage after the end of the bzip2 data");
+                res = DEC_ERROR;
+                break;
+            }
+            BZ2_bzDecompressEnd(&b->bz);
+            b->live = false;
+            char *next_out = b->bz.next_out;
+            unsigned avail_out = b->bz.avail_out;
+            memset(&b->bz, 0, sizeof(b->bz));
+            if (BZ2_bzDecompressInit(&b->bz, 0, 0) != BZ_OK) {
+                set_why(why, "out of memory");
+                res = DEC_ERROR;
+                break;
+            }
+            b->live = true;
+            b->bz.next_out = next_out;
+            b->bz.avail_out = avail_out;
+            b->stream_done = false;
+        }
+        b->bz.next_in = (char *)(uintptr_t)src->next;
+        b->bz.avail_in = (unsigned)(src->avail > UINT32_MAX ? UINT32_MAX : src->avail);
+        unsigned in_before = b->bz.avail_in, out_before = b->bz.avail_out;
+        int rc = BZ2_bzDecompress(&b->bz);
+        src_consume(src, in_before - b->bz.avail_in);
+        if (rc == BZ_STREAM_END) {
+            b->stream_done = true;
+            continue;
+        }
+        if (rc == BZ_OK) {
+            bool progress = b->bz.avail_in != in_before || b->bz.avail_out != out_before;
+            if (src->avail == 0 && src->eof && !progress) {
+                res = DEC_TRUNCATED;
+                break;
+            }
+            if (!progress && src->avail > 0) {
+                set_why(why, "bzip2: no progress");
+                res = DEC_ERROR;
+                break;
+            }
+            continue;
+        }
+        set_why(why, bz_error_name(rc));
+        res = DEC_ERROR;
+        break;
+    }
+    *got = out_cap - b->bz.avail_out;
+    return res;
+}
+
+static void bz_close(void *state)
+{
+    bz_state *b = state;
+    if (b->live)
+        BZ2_bzDecompressEnd(&b->bz);
+    free(b);
+}
+
+/* ---- xz (liblzma) ---- */
+
+typedef struct xz_state {
+    lzma_stream lz;
+} xz_state;
+
+static bool xz_magic(const uint8_t *p, size_t n)
+{
+    static const uint8_t m[6] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
+    return n >= 6 && memcmp(p, m, 6) == 0;
+}
+
+static void *xz_open(void)
+{
+    xz_state *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return NULL;
+    lzma_stream init = LZMA_STREAM_INIT;
+    x->lz = init;
+    /* LZMA_CONCATENATED: several .xz streams, with stream padding, one after the other. */
+    if (lzma_stream_decoder(&x->lz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static const char *xz_error_name(lzma_ret rc)
+{
+    switch (rc) {
+    case LZMA_MEM_ERROR:
+        return "out of memory";
+    case LZMA_MEMLIMIT_ERROR:
+        return "xz data needs more memory than the limit of 512 MiB";
+    case LZMA_FORMAT_ERROR:
+        return "garbage after the end of the xz data, or not xz data";
+    case LZMA_OPTIONS_ERROR:
+        return "unsupported xz options";
+    case LZMA_DATA_ERROR:
+        return "damaged xz data";
+    default:
+        return "xz error";
+    }
+}
+
+static dec_result xz_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    xz_state *x = state;
+    x->lz.next_out = out;
+    x->lz.avail_out = cap;
+    dec_result res = DEC_OK;
+    while (x->lz.avail_out > 0) {
+        if (src_refill_if_empty(src) < 0) {
+            res = DEC_IO;
+            break;
+        }
+        x->lz.next_in = src->next;
+        x->lz.avail_in = src->avail;
+        size_t in_before = src->avail;
+        lzma_action action = src->eof ? LZMA_FINISH : LZMA_RUN;
+        lzma_ret rc = lzma_code(&x->lz, action);
+        src_consume(src, in_before - x->lz.avail_in);
+        if (rc == LZMA_STREAM_END) {
+            res = DEC_END;
+            break;
+        }
+        if (rc == LZMA_OK)
+            continue;
+        if (rc == LZMA_BUF_ERROR) {
+            if (src->eof && src->avail == 0) {
+                res = DEC_TRUNCATED;
+                break;
+            }
+            continue;
+        }
+        set_why(why, xz_error_name(rc));
+        res = DEC_ERROR;
+        break;
+    }
+    *got = cap - x->lz.avail_out;
+    return res;
+}
+
+static void xz_close(void *state)
+{
+    xz_state *x = state;
+    lzma_end(&x->lz);
+    free(x);
+}
+
+/* ---- zstd and lz4 share the skippable-frame magic 0x184D2A5? ---- */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * after_skippable - the offset of the first frame magic after any skippable frames at p, or
+ * SIZE_MAX when that magic lies beyond the n bytes seen.
+ */
+static size_t after_skippable(const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    while (n - off >= 4 && (le32(p + off) & 0xfffffff0u) == 0x184d2a50u) {
+        if (n - off < 8)
+            return SIZE_MAX;
+        uint64_t skip = 8 + (uint64_t)le32(p + off + 4);
+        if (skip > n - off)
+            return SIZE_MAX;
+        off += (size_t)skip;
+    }
+    return n - off >= 4 ? off : SIZE_MAX;
+}
+
+/* ---- zstd (libzstd) ---- */
+
+typedef struct zs_state {
+    ZSTD_DStream *ds;
+    size_t hint; /* last ZSTD_decompressStream result: 0 at a frame boundary */
+} zs_state;
+
+static bool zs_magic(const uint8_t *p, size_t n)
+{
+    if (n < 4)
+        return false;
+    if (le32(p) == 0xfd2fb528u)
+        return true;
+    if ((le32(p) & 0xfffffff0u) != 0x184d2a50u)
+        return false;
+    /* A skippable frame first: zstd unless the next frame is visibly lz4. */
+    size_t off = after_skippable(p, n);
+    return off == SIZE_MAX || le32(p + off) != 0x184d2204u;
+}
+
+static void *zs_open(void)
+{
+    zs_state *z = calloc(1, sizeof(*z));
+    if (z == NULL)
+        return NULL;
+    z->ds = ZSTD_createDStream();
+    if (z->ds == NULL) {
+        free(z);
+        return NULL;
+    }
+    ZSTD_initDStream(z->ds);
+    /* The library default (128 MiB windows), explicit: a larger window is an error. */
+    ZSTD_DCtx_setParameter(z->ds, ZSTD_d_windowLogMax, 27);
+    z->hint = 1;
+    return z;
+}
+
+static dec_result zs_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    zs_state *z = state;
+    ZSTD_outBuffer ob = {out, cap, 0};
+    dec_result res = DEC_OK;
+    while (ob.pos < ob.size) {
+        if (src_refill_if_empty(src) < 0) {
+            res = DEC_IO;
+            break;
+        }
+        if (src->avail == 0) {
+            res = z->hint == 0 ? DEC_END : DEC_TRUNCATED;
+            break;
+        }
+        ZSTD_inBuffer ib = {src->next, src->avail, 0};
+        size_t out_before = ob.pos;
+        size_t rc = ZSTD_decompressStream(z->ds, &ob, &ib);
+        src_consume(src, ib.pos);
+        if (ZSTD_isError(rc)) {
+            set_why(why, ZSTD_getErrorName(rc));
+            res = DEC_ERROR;
+            break;
+        }
+        z->hint = rc;
+        if (ib.pos == 0 && ob.pos == out_before && src->avail > 0) {
+            set_why(why, "zstd: no progress");
+            res = DEC_ERROR;
+            break;
+        }
+    }
+    *got = ob.pos;
+    return res;
+}
+
+static void zs_close(void *state)
+{
+    zs_state *z = state;
+    ZSTD_freeDStream(z->ds);
+    free(z);
+}
+
+/* ---- lz4 frame format (liblz4) ---- */
+
+typedef struct l4_state {
+    LZ4F_dctx *dctx;
+    size_t hint; /* last LZ4F_decompress result: 0 at a frame boundary */
+} l4_state;
+
+static bool l4_magic(const uint8_t *p, size_t n)
+{
+    if (n < 4)
+        return false;
+    if (le32(p) == 0x184d2204u)
+        return true;
+    if ((le32(p) & 0xfffffff0u) != 0x184d2a50u)
+        return false;
+    size_t off = after_skippable(p, n);
+    return off != SIZE_MAX && le32(p + off) == 0x184d2204u;
+}
+
+static void *l4_open(void)
+{
+    l4_state *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&l->dctx, LZ4F_VERSION))) {
+        free(l);
+        return NULL;
+    }
+    l->hint = 1;
+    return l;
+}
+
+static dec_result l4_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    l4_state *l = state;
+    size_t pos = 0;
+    dec_result res = DEC_OK;
+    while (pos < cap) {
+        if (src_refill_if_empty(src) < 0) {
+            res = DEC_IO;
+            break;
+        }
+        if (src->avail == 0) {
+            res = l->hint == 0 ? DEC_END : DEC_TRUNCATED;
+            break;
+        }
+        size_t dst_len = cap - pos, src_len = src->avail;
+        size_t rc = LZ4F_decompress(l->dctx, out + pos, &dst_len, src->next, &src_len, NULL);
+        src_consume(src, src_len);
+        pos += dst_len;
+        if (LZ4F_isError(rc)) {
+            set_why(why, LZ4F_getErrorName(rc));
+            res = DEC_ERROR;
+            break;
+        }
+        l->hint = rc;
+        if (src_len == 0 && dst_len == 0 && src->avail > 0) {
+            set_why(why, "lz4: no progress");
+            res = DEC_ERROR;
+            break;
+        }
+    }
+    *got = pos;
+    return res;
+}
+
+static void l4_close(void *state)
+{
+    l4_state *l = state;
+    LZ4F_freeDecompressionContext(l->dctx);
+    free(l);
+}
+
+/* Every decompressor, tried in this order on the first bytes of the input. */
+static const ds_decompressor decompressors[] = {
+    {"gzip", DS_COMP_GZIP, gz_magic, gz_open, gz_read, gz_close},
+    {"bzip2", DS_COMP_BZIP2, bz_magic, bz_open, bz_read, bz_close},
+    {"xz", DS_COMP_XZ, xz_magic, xz_open, xz_read, xz_close},
+    {"zstd", DS_COMP_ZSTD, zs_magic, zs_open, zs_read, zs_close},
+    {"lz4", DS_COMP_LZ4, l4_magic, l4_open, l4_read, l4_close},
+};
+
+/* ---- the stream ---- */
+
+typedef enum input_state {
+    IN_MORE,  /* more bytes may come */
+    IN_END,   /* the input ended (cleanly or truncated) */
+    IN_ERROR, /* an error is pending: reported once the window runs dry */
+} input_state;
+
+struct ds_stream {
+    char *name;
+    ds_src src;
+    const ds_decompressor *dec; /* NULL: uncompressed */
+    void *dec_state;
+    uint8_t *buf; /* the window buffer; NULL when the window is the caller's memory */
+    size_t cap;
+    const uint8_t *win; /* window start and length */
+    size_t win_len;
+    uint64_t win_off; /* decompressed offset of win */
+    input_state state;
+    bool truncated;
+    ds_status pending; /* the error reported when state == IN_ERROR */
+    char pending_msg[DS_ERROR_MAX];
+};
+
+static ds_stream *stream_new(const char *name)
+{
+    ds_stream *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    s->name = strdup(name);
+    if (s->name == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->src.fd = -1;
+    return s;
+}
+
+/* stream_start - detect the compression and set up the window. */
+static ds_status stream_start(ds_stream *s, ds_error *err)
+{
+    ds_src *src = &s->src;
+    while (src->avail < SNIFF_LEN && !src->eof) {
+        if (src_more(src) < 0)
+            return ds_error_set(err, DS_ERR_IO, "%s: %s", s->name, strerror(src->read_errno));
+    }
+    for (size_t i = 0; i < sizeof(decompressors) / sizeof(decompressors[0]); i++) {
+        if (decompressors[i].magic(src->next, src->avail)) {
+            s->dec = &decompressors[i];
+            break;
+        }
+    }
+    if (s->dec != NULL) {
+        s->dec_state = s->dec->open();
+        if (s->dec_state == NULL) {
+            s->dec = NULL;
+            return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", s->name);
+        }
+    } else if (src->fd < 0) {
+        /* Uncompressed memory: the caller's buffer is the window. */
+        s->win = src->next;
+        s->win_len = src->avail;
+        src->avail = 0;
+        s->state = IN_END;
+        return DS_OK;
+    }
+    s->cap = WINDOW_SIZE;
+    s->buf = malloc(s->cap);
+    if (s->buf == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", s->name);
+    s->win = s->buf;
+    return DS_OK;
+}
+
+ds_status ds_stream_open(ds_stream **out, const char *path, ds_error *err)
+{
+    *out = NULL;
+    ds_stream *s = stream_new(path);
+    if (s == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
+    ds_status rc;
+    if (strcmp(path, "-") == 0) {
+        s->src.fd = STDIN_FILENO;
+    } else {
+        s->src.fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->src.fd < 0) {
+            rc = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        s->src.own_fd = true;
+    }
+    struct stat st;
+    if (fstat(s->src.fd, &st) != 0) {
+        rc = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode))
+        posix_fadvise(s->src.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    s->src.cap = SRC_BUF_SIZE;
+    s->src.buf = malloc(s->src.cap);
+    if (s->src.buf == NULL) {
+        rc = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
+        goto fail;
+    }
+    s->src.next = s->src.buf;
+    rc = stream_start(s, err);
+    if (rc != DS_OK)
+        goto fail;
+    *out = s;
+    return DS_OK;
+fail:
+    ds_stream_free(s);
+    return rc;
+}
+
+ds_status ds_stream_open_mem(ds_stream **out, const void *data, size_t len, const char *name,
+                             ds_error *err)
+{
+    *out = NULL;
+    ds_stream *s = stream_new(name);
+    if (s == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", name);
+    s->src.next = data;
+    s->src.avail = len;
+    s->src.eof = true;
+    ds_status rc = stream_start(s, err);
+    if (rc != DS_OK) {
+        ds_stream_free(s);
+        return rc;
+    }
+    *out = s;
+    return DS_OK;
+}
+
+static void set_pending(ds_stream *s, ds_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_pending(ds_stream *s, ds_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->pending_msg, sizeof(s->pending_msg), fmt, ap);
+    va_end(ap);
+    s->pending = status;
+    s->state = IN_ERROR;
+}
+
+/* fill - append up to len decompressed bytes at out; returns how many; updates s->state. */
+static size_t fill(ds_stream *s, uint8_t *out, size_t len)
+{
+    ds_src *src = &s->src;
+    if (s->dec == NULL) {
+        /* Uncompressed file: first what the sniffing read, then read() into the window. */
+        if (src->avail > 0) {
+            size_t n = src->avail < len ? src->avail : len;
+            memcpy(out, src->next, n);
+            src_consume(src, n);
+            return n;
+        }
+        for (;;) {
+            ssize_t got = read(src->fd, out, len);
+            if (got > 0)
+                return (size_t)got;
+            if (got == 0) {
+                s->state = IN_END;
+                return 0;
+            }
+            if (errno != EINTR) {
+                set_pending(s, DS_ERR_IO, "%s: byte %llu: %s", s->name,
+                            (unsigned long long)(s->win_off + s->win_len), strerror(errno));
+                return 0;
+            }
+        }
+    }
+    size_t got = 0;
+    char why[WHY_MAX] = "";
+    dec_result res = s->dec->read(s->dec_state, src, out, len, &got, why);
+    uint64_t at = s->win_off + s->win_len + got;
+    switch (res) {
+    case DEC_OK:
+        break;
+    case DEC_END:
+        s->state = IN_END;
+        break;
+    case DEC_TRUNCATED:
+        s->truncated = true;
+        s->state = IN_END;
+        break;
+    case DEC_ERROR:
+        set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: %s", s->name, s->dec->name,
+                    (unsigned long long)at, why);
+        break;
+    case DEC_IO:
+        set_pending(s, DS_ERR_IO, "%s: %s: decompressed byte %llu: %s", s->name, s->dec->name,
+                    (unsigned long long)at, strerror(src->read_errno));
+        break;
+    }
+    return got;
+}
+
+ds_status ds_stream_need(ds_stream *s, size_t want, const uint8_t **data, size_t *avail,
+                         ds_error *err)
+{
+    if (want > DS_STREAM_MAX_NEED)
+        want = DS_STREAM_MAX_NEED;
+    while (s->win_len < want && s->state == IN_MORE) {
+        if (s->win != s->buf) {
+            memmove(s->buf, s->win, s->win_len);
+            s->win = s->buf;
+        }
+        size_t room = s->cap - s->win_len;
+        size_t ask = want - s->win_len;
+        if (ask < WINDOW_CHUNK)
+            ask = WINDOW_CHUNK;
+        if (ask > room)
+            ask = room;
+        size_t got = fill(s, s->buf + s->win_len, ask);
+        s->win_len += got;
+        if (got == 0 && s->state == IN_MORE)
+            set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: no progress", s->name,
+                        s->dec ? s->dec->name : "read",
+                        (unsigned long long)(s->win_off + s->win_len));
+    }
+    *data = s->win;
+    *avail = s->win_len;
+    if (s->win_len < want && s->state == IN_ERROR) {
+        if (err != NULL) {
+            err->status = s->pending;
+            memcpy(err->msg, s->pending_msg, sizeof(err->msg));
+        }
+        return s->pending;
+    }
+    return DS_OK;
+}
+
+void ds_stream_consume(ds_stream *s, size_t n)
+{
+    if (n > s->win_len)
+        n = s->win_len;
+    s->win += n;
+    s->win_len -= n;
+    s->win_off += n;
+}
+
+ds_status ds_stream_skip(ds_stream *s, uint64_t n, uint64_t *skipped, ds_error *err)
+{
+    uint64_t done = 0;
+    ds_status rc = DS_OK;
+    while (done < n) {
+        if (s->win_len == 0) {
+            const uint8_t *p;
+            size_t avail;
+            rc = ds_stream_need(s, 1, &p, &avail, err);
+            if (rc != DS_OK || avail == 0)
+                break;
+        }
+        uint64_t k = n - done < s->win_len ? n - done : s->win_len;
+        ds_stream_consume(s, (size_t)k);
+        done += k;
+    }
+    *skipped = done;
+    return rc;
+}
+
+uint64_t ds_stream_offset(const ds_stream *s)
+{
+    return s->win_off;
+}
+
+bool ds_stream_truncated(const ds_stream *s)
+{
+    return s->truncated;
+}
+
+ds_compression ds_stream_compression(const ds_stream *s)
+{
+    return s->dec ? s->dec->id : DS_COMP_NONE;
+}
+
+const char *ds_stream_name(const ds_stream *s)
+{
+    return s->name;
+}
+
+void ds_stream_free(ds_stream *s)
+{
+    if (s == NULL)
+        return;
+    if (s->dec != NULL && s->dec_state != NULL)
+        s->dec->close(s->dec_state);
+    if (s->src.own_fd && s->src.fd >= 0)
+        close(s->src.fd);
+    free(s->src.buf);
+    free(s->buf);
+    free(s->name);
+    free(s);
+}
