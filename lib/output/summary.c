@@ -31,7 +31,7 @@ static double pct(uint64_t part, uint64_t whole)
 
 static void write_overview(const ds_results *r, FILE *f)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32], c[32], d[32];
     fprintf(f, "darknet: %s addresses", group(r->darknet_size, a));
     if (r->n_sensors > 1) {
         fprintf(f, " in %zu sensors (", r->n_sensors);
@@ -42,7 +42,7 @@ static void write_overview(const ds_results *r, FILE *f)
     fputc('\n', f);
     fprintf(f, "input: %s files, %s packets, %s SYN to the darknet, %s packets outside it\n",
             group(r->input.files, a), group(r->input.records, b),
-            group(r->totals.syn_to_darknet, c), group(r->totals.outside_darknet, a));
+            group(r->totals.syn_to_darknet, c), group(r->totals.outside_darknet, d));
     char unit[32];
     ds_window_spec_name(&r->window, unit, sizeof(unit));
     if (r->n_windows > 0) {

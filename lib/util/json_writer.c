@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "darkscan/json.h"
+#include "util/numfmt.h"
 
 typedef struct json_level {
     char kind; /* '{' or '[' */
@@ -274,12 +275,8 @@ void ds_json_double(ds_json *j, double v)
     }
     if (!before_value(j))
         return;
-    char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    char buf[DS_DOUBLE_BUF + 2];
+    ds_fmt_double(v, buf);
     /* Keep it visibly a real number: 1 -> 1.0 (but 1e+20 stays). */
     if (strpbrk(buf, ".e") == NULL)
         strcat(buf, ".0");
