@@ -2,14 +2,12 @@
  * cmd_analyze.c - `darkscan analyze`: captures and the darknet's address list in, constant
  * Internet-wide scanner blocks out (results JSON, CSV tables, terminal summary).
  *
- * Files are read by -j worker threads, each into its own aggregate; the aggregates merge at
- * the end (the aggregate is a mergeable value, so the answer does not depend on the order).
+ * Files are read by -j worker threads (ds_read_files), each into its own aggregate; the
+ * aggregates merge at the end, so the answer does not depend on the order.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +16,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-
-#define BATCH 4096
 
 static const char usage_text[] =
     "Usage: darkscan analyze [OPTIONS] -d CIDR[,CIDR...] | -D FILE  CAPTURE...\n"
@@ -88,111 +84,32 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* The shared state of one run: the files, the next file to read, and what went wrong. */
-typedef struct job {
-    const ds_path_list *inputs;
-    uint64_t *sizes; /* file sizes, 0 for stdin or unknown */
-    ds_agg_config cfg;
-    atomic_size_t next;
-    atomic_uint_fast64_t packets;
-    atomic_uint_fast64_t bytes_done;
-    atomic_size_t files_done;
-    pthread_mutex_t lock; /* guards the fields below and stderr */
-    ds_input_info input;
-    bool failed;
-    bool quiet;
+/* What the events of ds_read_files() need: whether a progress line is on the terminal. */
+typedef struct read_ui {
     bool progress_shown;
-} job;
+    double started;
+} read_ui;
 
-typedef struct worker {
-    job *job;
-    pthread_t thread;
-    ds_aggregate *agg;
-    ds_status status; /* DS_OK or a fatal error (out of memory) */
-    ds_error err;
-} worker;
-
-static void clear_progress(job *j)
+static void clear_progress(read_ui *ui)
 {
-    if (j->progress_shown) {
+    if (ui->progress_shown) {
         fputs("\r\033[K", stderr);
-        j->progress_shown = false;
+        ui->progress_shown = false;
     }
 }
 
-static void read_file(worker *w, size_t index, ds_packet *batch)
+static void on_file_failed(void *ctx, const char *path, const ds_error *err)
 {
-    job *j = w->job;
-    const char *path = j->inputs->paths[index];
-    ds_reader *r = NULL;
-    ds_error err;
-    ds_status st = ds_reader_open(&r, path, (uint32_t)index, &err);
-    if (st != DS_OK) {
-        pthread_mutex_lock(&j->lock);
-        clear_progress(j);
-        cli_error("%s", err.msg);
-        j->failed = true;
-        j->input.failed++;
-        pthread_mutex_unlock(&j->lock);
-        return;
-    }
-    for (;;) {
-        size_t n = 0;
-        st = ds_reader_next(r, batch, BATCH, &n, &err);
-        if (n > 0) {
-            ds_error aerr;
-            if (ds_aggregate_add(w->agg, batch, n, &aerr) != DS_OK) {
-                w->status = DS_ERR_NOMEM;
-                w->err = aerr;
-                break;
-            }
-            atomic_fetch_add(&j->packets, n);
-        }
-        if (st != DS_OK || n == 0)
-            break;
-    }
-    const ds_capture_stats *s = ds_reader_stats(r);
-    pthread_mutex_lock(&j->lock);
-    j->input.files++;
-    j->input.records += s->records;
-    j->input.ipv6 += s->ipv6;
-    j->input.non_ip += s->non_ip;
-    j->input.other_skipped += s->unknown_linktype + s->short_records + s->bad_ip;
-    if (st != DS_OK) {
-        clear_progress(j);
-        cli_error("%s", err.msg);
-        j->failed = true;
-        j->input.failed++;
-    } else if (s->truncated) {
-        clear_progress(j);
-        cli_warn("%s: the file ends inside a record (truncated); the %" PRIu64
-                 " complete records before it count",
-                 path, s->records);
-        j->input.truncated++;
-    }
-    pthread_mutex_unlock(&j->lock);
-    ds_reader_free(r);
+    clear_progress(ctx);
+    cli_error("%s", err->msg);
 }
 
-static void *worker_main(void *arg)
+static void on_file_truncated(void *ctx, const char *path, const ds_capture_stats *stats)
 {
-    worker *w = arg;
-    job *j = w->job;
-    ds_packet *batch = malloc(BATCH * sizeof(*batch));
-    if (batch == NULL) {
-        w->status = ds_error_set(&w->err, DS_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    for (;;) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->inputs->count || w->status != DS_OK)
-            break;
-        read_file(w, i, batch);
-        atomic_fetch_add(&j->bytes_done, j->sizes[i]);
-        atomic_fetch_add(&j->files_done, 1);
-    }
-    free(batch);
-    return NULL;
+    clear_progress(ctx);
+    cli_warn("%s: the file ends inside a record (truncated); the %" PRIu64
+             " complete records before it count",
+             path, stats->records);
 }
 
 static double now_s(void)
@@ -202,23 +119,19 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* show_progress - one status line on stderr: files, packets, rate, time left by bytes. */
-static void show_progress(job *j, double started, uint64_t total_bytes)
+/* on_progress - one status line on stderr: files, packets, rate, time left by bytes. */
+static void on_progress(void *ctx, const ds_read_progress *p)
 {
-    double elapsed = now_s() - started;
-    uint64_t packets = atomic_load(&j->packets);
-    uint64_t done = atomic_load(&j->bytes_done);
-    size_t files = atomic_load(&j->files_done);
+    read_ui *ui = ctx;
+    double elapsed = now_s() - ui->started;
     char left[32] = "";
-    if (done > 0 && total_bytes > done && elapsed > 1)
+    if (p->bytes_done > 0 && p->bytes_total > p->bytes_done && elapsed > 1)
         snprintf(left, sizeof(left), ", %.0f s left",
-                 elapsed * (double)(total_bytes - done) / (double)done);
-    pthread_mutex_lock(&j->lock);
-    fprintf(stderr, "\r\033[Kanalyze: %zu/%zu files, %.1f M packets, %.2f M/s%s", files,
-            j->inputs->count, (double)packets / 1e6,
-            elapsed > 0 ? (double)packets / elapsed / 1e6 : 0.0, left);
-    j->progress_shown = true;
-    pthread_mutex_unlock(&j->lock);
+                 elapsed * (double)(p->bytes_total - p->bytes_done) / (double)p->bytes_done);
+    fprintf(stderr, "\r\033[Kanalyze: %zu/%zu files, %.1f M packets, %.2f M/s%s", p->files_done,
+            p->files_total, (double)p->packets / 1e6,
+            elapsed > 0 ? (double)p->packets / elapsed / 1e6 : 0.0, left);
+    ui->progress_shown = true;
 }
 
 static int make_dir(const char *dir)
@@ -410,11 +323,8 @@ int cmd_analyze(int argc, char **argv)
     ds_path_list inputs = {0};
     ds_aggregate *merged = NULL;
     ds_results *res = NULL;
-    worker *workers = NULL;
-    job j = {0};
-    size_t n_workers = 0;
+    ds_input_info info;
     rc = DS_EXIT_FAIL;
-    pthread_mutex_init(&j.lock, NULL);
 
     if (ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
         cli_error("darknet: %s", err.msg);
@@ -429,77 +339,23 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
         goto out;
     }
-
-    j.inputs = &inputs;
-    j.cfg = (ds_agg_config){o.darknet, o.window, o.prefix};
-    j.quiet = o.quiet;
-    j.sizes = calloc(inputs.count ? inputs.count : 1, sizeof(*j.sizes));
-    uint64_t total_bytes = 0;
-    for (size_t i = 0; j.sizes != NULL && i < inputs.count; i++) {
-        struct stat st;
-        if (strcmp(inputs.paths[i], "-") != 0 && stat(inputs.paths[i], &st) == 0 &&
-            S_ISREG(st.st_mode))
-            j.sizes[i] = (uint64_t)st.st_size;
-        total_bytes += j.sizes[i];
-    }
-    n_workers = o.threads < inputs.count ? (size_t)o.threads : inputs.count;
-    if (n_workers == 0)
-        n_workers = 1;
-    workers = calloc(n_workers, sizeof(*workers));
-    if (j.sizes == NULL || workers == NULL) {
-        cli_error("out of memory");
+    read_ui ui = {false, now_s()};
+    ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
+    if (!o.quiet && isatty(STDERR_FILENO))
+        events.progress = on_progress;
+    ds_agg_config cfg = {o.darknet, o.window, o.prefix};
+    ds_status st = ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events, &merged, &info, &err);
+    clear_progress(&ui);
+    if (st != DS_OK) {
+        cli_error("%s", err.msg);
         goto out;
-    }
-    for (size_t i = 0; i < n_workers; i++) {
-        workers[i].job = &j;
-        if (ds_aggregate_new(&workers[i].agg, &j.cfg, &err) != DS_OK) {
-            cli_error("%s", err.msg);
-            goto out;
-        }
-    }
-
-    double started = now_s();
-    bool progress = !o.quiet && isatty(STDERR_FILENO);
-    size_t started_workers = 0;
-    for (size_t i = 0; i < n_workers; i++) {
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
-            cli_error("cannot start a thread: %s", strerror(errno));
-            break;
-        }
-        started_workers++;
-    }
-    while (progress && started_workers > 0 && atomic_load(&j.files_done) < inputs.count) {
-        struct timespec pause = {0, 250000000};
-        nanosleep(&pause, NULL);
-        show_progress(&j, started, total_bytes);
-    }
-    for (size_t i = 0; i < started_workers; i++)
-        pthread_join(workers[i].thread, NULL);
-    clear_progress(&j);
-    if (started_workers < n_workers)
-        goto out;
-    for (size_t i = 0; i < n_workers; i++) {
-        if (workers[i].status != DS_OK) {
-            cli_error("%s", workers[i].err.msg);
-            goto out;
-        }
-    }
-    merged = workers[0].agg;
-    workers[0].agg = NULL;
-    for (size_t i = 1; i < n_workers; i++) {
-        if (ds_aggregate_merge(merged, workers[i].agg, &err) != DS_OK) {
-            cli_error("%s", err.msg);
-            goto out;
-        }
-        ds_aggregate_free(workers[i].agg);
-        workers[i].agg = NULL;
     }
 
     if (ds_detect(merged, &o.params, &res, &err) != DS_OK) {
         cli_error("%s", err.msg);
         goto out;
     }
-    res->input = j.input;
+    res->input = info;
     if (o.sweep && ds_sweep_new_default(merged, &res->sweep, &err) != DS_OK) {
         cli_error("%s", err.msg);
         goto out;
@@ -507,7 +363,7 @@ int cmd_analyze(int argc, char **argv)
     if (!o.quiet)
         report_incomplete(res);
 
-    rc = j.failed ? DS_EXIT_FAIL : DS_EXIT_OK;
+    rc = info.failed > 0 ? DS_EXIT_FAIL : DS_EXIT_OK;
     if (o.json_path != NULL && write_json_file(res, o.json_path) != 0)
         rc = DS_EXIT_FAIL;
     if (o.out_dir != NULL) {
@@ -535,11 +391,6 @@ int cmd_analyze(int argc, char **argv)
     }
 
 out:
-    for (size_t i = 0; workers != NULL && i < n_workers; i++)
-        ds_aggregate_free(workers[i].agg);
-    free(workers);
-    free(j.sizes);
-    pthread_mutex_destroy(&j.lock);
     ds_results_free(res);
     ds_aggregate_free(merged);
     ds_path_list_free(&inputs);

@@ -81,6 +81,8 @@ typedef struct ds_agg_window {
     int64_t id;               /* window id (window.h) */
     uint64_t packets;         /* IPv4 packets with a timestamp in the window */
     uint64_t syn_packets;     /* SYN packets to D in the window */
+    uint64_t syn_all;         /* SYN packets, to D or not */
+    uint64_t outside_darknet; /* IPv4 packets to addresses outside D */
     int64_t first_ts_ns;      /* earliest packet time in the window */
     int64_t last_ts_ns;       /* latest packet time in the window */
     uint32_t max_gap_slots;   /* longest run of empty coverage slots (see DS_AGG_SLOTS) */
@@ -141,6 +143,36 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
 ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys, size_t *n,
                               ds_error *err);
 unsigned ds_aggregate_index_bits(const ds_aggregate *agg);
+
+/*
+ * A window's whole content, for storing an aggregate (the persistent state) and loading it
+ * back. Loading merges: sets unite and counters add, as in ds_aggregate_merge().
+ */
+typedef struct ds_agg_window_data {
+    int64_t id;
+    uint64_t packets, syn_packets, syn_all, outside_darknet;
+    int64_t first_ts_ns, last_ts_ns;   /* INT64_MAX / INT64_MIN when no packet */
+    uint64_t slots[DS_AGG_SLOTS / 64]; /* coverage bitmap, bit s of word s / 64 */
+    const uint64_t *keys;              /* sorted distinct tuple keys (ds_aggregate_tuples) */
+    size_t n_keys;
+    const ds_host_counts *hosts; /* sorted by host, distinct */
+    size_t n_hosts;
+} ds_agg_window_data;
+
+/*
+ * ds_aggregate_window_export - window i's content. The pointers in *out point into the
+ * aggregate and stay valid until it is next modified or freed.
+ */
+ds_status ds_aggregate_window_export(ds_aggregate *agg, size_t i, ds_agg_window_data *out,
+                                     ds_error *err);
+
+/*
+ * ds_aggregate_window_import - merge a window's content into agg (made with the same
+ * configuration as the aggregate it was exported from; keys must be sorted and distinct and
+ * below 2^(prefix + 16 + index bits), hosts sorted and distinct: DS_ERR_FORMAT otherwise).
+ */
+ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data *in,
+                                     ds_error *err);
 
 #ifdef __cplusplus
 }

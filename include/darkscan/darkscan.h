@@ -18,6 +18,7 @@
 #include "darkscan/aggregate.h"
 #include "darkscan/detect.h"
 #include "darkscan/output.h"
+#include "darkscan/read.h"
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
 

@@ -43,7 +43,7 @@ typedef struct host_slot {
 typedef struct win {
     int64_t id;
     int64_t start_ns, end_ns, slot_ns;
-    uint64_t packets, syn_packets;
+    uint64_t packets, syn_packets, syn_all, outside_darknet;
     int64_t first_ts_ns, last_ts_ns;
     uint64_t slots[SLOT_WORDS];
 
@@ -62,8 +62,7 @@ struct ds_aggregate {
     ds_agg_config cfg;
     unsigned dbits;       /* bits of a darknet index */
     unsigned block_shift; /* source >> block_shift is the block */
-    ds_agg_totals totals;
-    win **wins; /* ascending id */
+    win **wins;           /* ascending id */
     size_t n_wins, cap_wins;
     win *last;       /* the window the previous packet fell in */
     size_t buffered; /* keys in all buffers */
@@ -132,7 +131,15 @@ const ds_agg_config *ds_aggregate_config(const ds_aggregate *agg)
 
 ds_agg_totals ds_aggregate_totals(const ds_aggregate *agg)
 {
-    return agg->totals;
+    ds_agg_totals t = {0, 0, 0, 0};
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        const win *w = agg->wins[i];
+        t.packets += w->packets;
+        t.syn_packets += w->syn_all;
+        t.outside_darknet += w->outside_darknet;
+        t.syn_to_darknet += w->syn_packets;
+    }
+    return t;
 }
 
 unsigned ds_aggregate_index_bits(const ds_aggregate *agg)
@@ -384,19 +391,17 @@ ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         win *w = window_of(agg, p->ts_ns);
         if (w == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        agg->totals.packets++;
         w->packets++;
         cover(w, p->ts_ns);
         int syn = ds_packet_is_syn(p);
-        agg->totals.syn_packets += (uint64_t)syn;
+        w->syn_all += (uint64_t)syn;
         int64_t d = ds_darknet_index(darknet, p->dst);
         if (d < 0) {
-            agg->totals.outside_darknet++;
+            w->outside_darknet++;
             continue;
         }
         if (!syn)
             continue;
-        agg->totals.syn_to_darknet++;
         w->syn_packets++;
         uint64_t block = p->src >> agg->block_shift;
         uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
@@ -453,6 +458,8 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         w->packets += fw->packets;
         w->syn_packets += fw->syn_packets;
+        w->syn_all += fw->syn_all;
+        w->outside_darknet += fw->outside_darknet;
         if (fw->first_ts_ns < w->first_ts_ns)
             w->first_ts_ns = fw->first_ts_ns;
         if (fw->last_ts_ns > w->last_ts_ns)
@@ -487,10 +494,6 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
         }
         hosts_changed(w);
     }
-    into->totals.packets += from->totals.packets;
-    into->totals.syn_packets += from->totals.syn_packets;
-    into->totals.outside_darknet += from->totals.outside_darknet;
-    into->totals.syn_to_darknet += from->totals.syn_to_darknet;
     return DS_OK;
 }
 
@@ -520,6 +523,8 @@ ds_status ds_aggregate_window(const ds_aggregate *agg, size_t i, ds_agg_window *
     out->id = w->id;
     out->packets = w->packets;
     out->syn_packets = w->syn_packets;
+    out->syn_all = w->syn_all;
+    out->outside_darknet = w->outside_darknet;
     out->first_ts_ns = w->first_ts_ns;
     out->last_ts_ns = w->last_ts_ns;
     /* Slots past the window's end (when its length is not a multiple) count as covered. */
@@ -604,5 +609,75 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
         if (fn(ctx, &cov) != 0)
             break;
     }
+    return DS_OK;
+}
+
+ds_status ds_aggregate_window_export(ds_aggregate *agg, size_t i, ds_agg_window_data *out,
+                                     ds_error *err)
+{
+    ds_status st = ds_aggregate_tuples(agg, i, &out->keys, &out->n_keys, err);
+    if (st == DS_OK)
+        st = ds_aggregate_hosts(agg, i, &out->hosts, &out->n_hosts, err);
+    if (st != DS_OK)
+        return st;
+    const win *w = agg->wins[i];
+    out->id = w->id;
+    out->packets = w->packets;
+    out->syn_packets = w->syn_packets;
+    out->syn_all = w->syn_all;
+    out->outside_darknet = w->outside_darknet;
+    out->first_ts_ns = w->first_ts_ns;
+    out->last_ts_ns = w->last_ts_ns;
+    memcpy(out->slots, w->slots, sizeof(out->slots));
+    return DS_OK;
+}
+
+ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data *in, ds_error *err)
+{
+    unsigned key_bits = agg->cfg.prefix + 16 + agg->dbits;
+    for (size_t k = 0; k < in->n_keys; k++) {
+        if ((k > 0 && in->keys[k] <= in->keys[k - 1]) ||
+            (key_bits < 64 && in->keys[k] >> key_bits != 0))
+            return ds_error_set(err, DS_ERR_FORMAT,
+                                "window %lld: tuple key %zu is out of order or out of range",
+                                (long long)in->id, k);
+    }
+    for (size_t h = 1; h < in->n_hosts; h++) {
+        if (in->hosts[h].host <= in->hosts[h - 1].host)
+            return ds_error_set(err, DS_ERR_FORMAT, "window %lld: hosts out of order",
+                                (long long)in->id);
+    }
+    win *w = find_window(agg, in->id);
+    if (w == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    w->packets += in->packets;
+    w->syn_packets += in->syn_packets;
+    w->syn_all += in->syn_all;
+    w->outside_darknet += in->outside_darknet;
+    if (in->first_ts_ns < w->first_ts_ns)
+        w->first_ts_ns = in->first_ts_ns;
+    if (in->last_ts_ns > w->last_ts_ns)
+        w->last_ts_ns = in->last_ts_ns;
+    for (size_t s = 0; s < SLOT_WORDS; s++)
+        w->slots[s] |= in->slots[s];
+    if (in->n_keys > 0) {
+        uint64_t *copy = malloc(in->n_keys * sizeof(*copy));
+        if (copy == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        memcpy(copy, in->keys, in->n_keys * sizeof(*copy));
+        ds_status st = push_run(w, copy, in->n_keys, err);
+        if (st != DS_OK)
+            return st;
+    }
+    for (size_t h = 0; h < in->n_hosts; h++) {
+        ds_host_counts *dst = host_counts(w, in->hosts[h].host, err);
+        if (dst == NULL)
+            return DS_ERR_NOMEM;
+        dst->syn_packets += in->hosts[h].syn_packets;
+        dst->mirai_packets += in->hosts[h].mirai_packets;
+        dst->zmap_packets += in->hosts[h].zmap_packets;
+        dst->masscan_packets += in->hosts[h].masscan_packets;
+    }
+    hosts_changed(w);
     return DS_OK;
 }

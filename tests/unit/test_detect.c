@@ -573,6 +573,45 @@ static void test_order_and_merge(void **state)
     free(ps.p);
 }
 
+/* Export every window, import into a fresh aggregate: the same answer; bad keys refused. */
+static void test_export_import(void **state)
+{
+    pkts ps = {0};
+    build_mixed(&ps);
+    ds_params p = params_m(3);
+    run ref = detect(&ps, &p, 16);
+    ds_error err;
+    ds_agg_config cfg = {ref.darknet, {DS_WINDOW_MONTH, 0}, 16};
+    ds_aggregate *copy;
+    assert_int_equal(ds_aggregate_new(&copy, &cfg, &err), DS_OK);
+    for (size_t i = 0; i < ds_aggregate_window_count(ref.agg); i++) {
+        ds_agg_window_data data;
+        assert_int_equal(ds_aggregate_window_export(ref.agg, i, &data, &err), DS_OK);
+        assert_true(data.n_keys > 0 && data.n_hosts > 0);
+        assert_int_equal(ds_aggregate_window_import(copy, &data, &err), DS_OK);
+    }
+    ds_results *res;
+    assert_int_equal(ds_detect(copy, &p, &res, &err), DS_OK);
+    assert_true(same_results(ref.res, res));
+    assert_int_equal(memcmp(&res->totals, &ref.res->totals, sizeof(res->totals)), 0);
+    ds_results_free(res);
+
+    /* Out-of-order keys and hosts are refused. */
+    ds_agg_window_data bad;
+    assert_int_equal(ds_aggregate_window_export(ref.agg, 0, &bad, &err), DS_OK);
+    uint64_t keys[2] = {bad.keys[1], bad.keys[0]};
+    bad.keys = keys;
+    bad.n_keys = 2;
+    assert_int_equal(ds_aggregate_window_import(copy, &bad, &err), DS_ERR_FORMAT);
+    uint64_t huge = UINT64_MAX;
+    bad.keys = &huge;
+    bad.n_keys = 1;
+    assert_int_equal(ds_aggregate_window_import(copy, &bad, &err), DS_ERR_FORMAT);
+    ds_aggregate_free(copy);
+    run_free(&ref);
+    free(ps.p);
+}
+
 /* Every cell of the sweep equals a full detection with those thresholds. */
 static void test_sweep(void **state)
 {
@@ -644,7 +683,8 @@ int main(void)
         cmocka_unit_test(test_window_edge_tz),  cmocka_unit_test(test_category_boundaries),
         cmocka_unit_test(test_medians),         cmocka_unit_test(test_top_ports),
         cmocka_unit_test(test_fingerprints),    cmocka_unit_test(test_order_and_merge),
-        cmocka_unit_test(test_sweep),           cmocka_unit_test(test_windows_listing),
+        cmocka_unit_test(test_sweep),           cmocka_unit_test(test_export_import),
+        cmocka_unit_test(test_windows_listing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
