@@ -8,6 +8,7 @@
 
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
+    {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
     {NULL, NULL, NULL},
 };
 

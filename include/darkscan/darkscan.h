@@ -15,5 +15,6 @@
 #include "darkscan/capture.h"
 #include "darkscan/darknet.h"
 #include "darkscan/window.h"
+#include "darkscan/honeypot.h"
 
 #endif
