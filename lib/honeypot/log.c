@@ -135,7 +135,7 @@ ds_status ds_honeypot_parse_time(const char *s, size_t len, int64_t *time_us, ds
         return parse_unix(s, len, time_us, err);
     int shown = (int)(len > 40 ? 40 : len);
     unsigned y, mo, d, h, mi, sec;
-    if (len < 20 || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+    if (len < 19 || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) || s[7] != '-' ||
         !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
         !digits(s + 17, 2, &sec))
@@ -504,8 +504,13 @@ ds_status ds_honeypot_log_read(const char *path, ds_honeypot_record_fn fn, void 
                               zerr == Z_ERRNO ? strerror(errno) : msg);
             goto done;
         }
-        if (n == 0)
+        if (n == 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            if (zerr == Z_BUF_ERROR)
+                ds_warn(diag, "%s: compressed data cut short (%s)", name, msg);
             break;
+        }
         if ((st = parser_feed(p, chunk, (size_t)n, err)) != DS_OK)
             goto done;
         if (p->stopped)
