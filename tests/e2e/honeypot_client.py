@@ -150,13 +150,29 @@ class Load:
     async def one(self, kind, src, port):
         a = self.args
         async with self.sem:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.bind((src, 0))
+            sport = sock.getsockname()[1]
             try:
-                r, w = await asyncio.wait_for(
-                    asyncio.open_connection(a.dst, port, local_addr=(src, 0)), 30)
+                await asyncio.wait_for(
+                    asyncio.get_running_loop().sock_connect(sock, (a.dst, port)), 30)
+            except ConnectionResetError:
+                # Established, then reset by the honeypot (over a cap) before connect()
+                # returned: it is in the log.
+                self.conns.append((src, sport, port, kind))
+                sock.close()
+                return
             except (OSError, asyncio.TimeoutError) as e:
                 self.failed[type(e).__name__] += 1
+                sock.close()
                 return
-            self.conns.append((src, w.get_extra_info("sockname")[1], port, kind))
+            self.conns.append((src, sport, port, kind))
+            try:
+                r, w = await asyncio.open_connection(sock=sock)
+            except OSError:
+                sock.close()
+                return
             try:
                 if kind == "garbage":
                     w.write(os.urandom(self.rng.randint(1, 4096)))

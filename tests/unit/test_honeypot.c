@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -558,6 +560,97 @@ static void test_bad_config_and_busy_ports(void **state)
     close(other[1]);
 }
 
+/* An IPv4 socket bound to src, not yet connected (so that it needs no new descriptor later). */
+static int bound_socket(const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    set_timeout(fd, 20);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    assert_int_equal(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    return fd;
+}
+
+/* Connect fd; returns false when the honeypot reset it before connect() returned. */
+static bool connect_bound(int fd, const char *dst, uint16_t port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    assert_int_equal(inet_pton(AF_INET, dst, &sin.sin_addr), 1);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+        return true;
+    if (errno != ECONNRESET)
+        fail_msg("connect %s port %u: %s", dst, port, strerror(errno));
+    return false;
+}
+
+static void test_out_of_fds(void **state)
+{
+    /* With no descriptor left, accept4 fails with EMFILE: the honeypot frees its spare one,
+     * accepts, logs and resets the connection ("no-fd"), and keeps going. */
+    const char *addrs[1] = {"127.77.0.4"};
+    uint16_t port = in_netns ? 443 : 61443;
+    ds_honeypot_ports ports;
+    char text[16];
+    snprintf(text, sizeof(text), "%u", port);
+    assert_int_equal(ds_honeypot_ports_parse(text, &ports, NULL), DS_OK);
+    ds_honeypot_banner banner;
+    snprintf(text, sizeof(text), "%u:+", port);
+    assert_int_equal(ds_honeypot_banner_parse(text, &banner, NULL), DS_OK);
+    ds_honeypot_config cfg;
+    ds_honeypot_config_init(&cfg);
+    cfg.listen = addrs;
+    cfg.listen_count = 1;
+    cfg.ports = &ports;
+    cfg.banners = &banner;
+    cfg.banner_count = 1;
+    cfg.log_path = tu_path("nofd.csv");
+    runner r;
+    start(&r, &cfg);
+
+    int fds[5];
+    for (int i = 0; i < 5; i++)
+        fds[i] = bound_socket("127.0.0.1");
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor */
+    assert_true(lowest >= 0);
+    close(lowest);
+    struct rlimit low = {(rlim_t)lowest + 1, old.rlim_max}; /* room for one session */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+    assert_true(connect_bound(fds[0], addrs[0], port));
+    expect_bytes(fds[0], "+", 1); /* took the last descriptor */
+    for (int i = 1; i < 4; i++) {
+        if (connect_bound(fds[i], addrs[0], port))
+            expect_closed(fds[i]);
+    }
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_true(connect_bound(fds[4], addrs[0], port));
+    expect_bytes(fds[4], "+", 1); /* and on it goes */
+    for (int i = 0; i < 5; i++)
+        close(fds[i]);
+    assert_int_equal(wait_lines(cfg.log_path, 5), 5);
+    ds_honeypot_stats st;
+    stop(&r, &st);
+
+    static log_line lines[8];
+    size_t n = read_log(cfg.log_path, lines, 8);
+    assert_int_equal(n, 5);
+    int no_fd = 0, closed = 0;
+    for (size_t i = 0; i < n; i++) {
+        no_fd += strcmp(lines[i].field[6], "no-fd") == 0;
+        closed += strcmp(lines[i].field[6], "close") == 0;
+        assert_string_equal(lines[i].field[3], addrs[0]);
+        assert_int_equal(atoi(lines[i].field[4]), port);
+    }
+    assert_int_equal(no_fd, 3);
+    assert_int_equal(closed, 2);
+    assert_int_equal(st.dropped_no_fd, 3);
+    assert_int_equal(st.dropped, 3);
+    assert_true(st.accept_errors >= 3);
+}
+
 int main(void)
 {
     enter_netns();
@@ -570,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_caps_idle_and_banner),
         cmocka_unit_test(test_capture_duration_shutdown),
         cmocka_unit_test(test_bad_config_and_busy_ports),
+        cmocka_unit_test(test_out_of_fds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
