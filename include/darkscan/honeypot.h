@@ -6,7 +6,7 @@
  * "Application-layer scanning"). ds_honeypot is that honeypot: it accepts TCP connections on
  * every port 1-65535 of each listen address in one event-driven (epoll) thread, never answers
  * with more than an optional fixed banner per port, and writes one CSV line per established
- * session to a log (docs/FORMATS.md, "Honeypot session log"). ds_honeypot_log_read() is the
+ * session to a log (docs/HONEYPOT.md, "Honeypot session log"). ds_honeypot_log_read() is the
  * reading side: it parses that log, and other honeypots' logs converted to it, for `analyze`.
  *
  * Life cycle: ds_honeypot_config_init(), fill the config, ds_honeypot_new() (binds every

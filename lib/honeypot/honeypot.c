@@ -620,9 +620,8 @@ static void end_session(ds_honeypot *hp, session *s, ds_honeypot_end end, int64_
     hp->stats.active--;
 }
 
-/* A connection just accepted on listener l. */
-static void new_connection(ds_honeypot *hp, int fd, const struct sockaddr_storage *peer,
-                           int64_t now_mono_us)
+/* A connection just accepted. */
+static void new_connection(ds_honeypot *hp, int fd, const struct sockaddr_storage *peer)
 {
     int64_t start_real_us = clock_us(CLOCK_REALTIME);
     ds_honeypot_addr src, dst, key;
@@ -650,7 +649,7 @@ static void new_connection(ds_honeypot *hp, int fd, const struct sockaddr_storag
     hp->free_list = s->next_free;
     s->fd = fd;
     s->start_real_us = start_real_us;
-    s->start_mono_us = s->last_mono_us = now_mono_us;
+    s->start_mono_us = s->last_mono_us = clock_us(CLOCK_MONOTONIC);
     s->src = src;
     s->dst = dst;
     s->src_key = key;
@@ -767,7 +766,7 @@ static bool accept_some(ds_honeypot *hp, uint32_t li, int64_t now_mono_us)
         socklen_t len = sizeof(peer);
         int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            new_connection(hp, fd, &peer, now_mono_us);
+            new_connection(hp, fd, &peer);
             continue;
         }
         switch (errno) {

@@ -1,7 +1,7 @@
 /*
  * log.c - the reading side of the honeypot session log: CSV with a header line, columns found
  * by name, time as RFC 3339 or Unix seconds, plain or gzip (see include/darkscan/honeypot.h
- * and docs/FORMATS.md). `analyze --honeypot-log` uses it for the application-layer ratio.
+ * and docs/HONEYPOT.md). `analyze --honeypot-log` uses it for the application-layer ratio.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 
 #include "darkscan/honeypot.h"
 
-/* The header line, and the columns it names (docs/FORMATS.md). */
+/* The header line, and the columns it names (docs/HONEYPOT.md). */
 #define HP_LOG_HEADER "time,src,src_port,dst,dst_port,duration,end,bytes,data"
 
 /* What one line says about one session. */
