@@ -287,10 +287,26 @@ static ds_status rotate_now(hp_log *log, int64_t suffix_s, ds_error *err)
     return st != DS_OK ? st : flush(log, err);
 }
 
+/* At an hour/day boundary: move the finished period's file aside. */
+static ds_status rotate_by_time(hp_log *log, int64_t now_us, ds_error *err)
+{
+    if (log->rotate != DS_ROTATE_HOURLY && log->rotate != DS_ROTATE_DAILY)
+        return DS_OK;
+    int64_t period = period_of(log->rotate, now_us);
+    if (period == log->period_start)
+        return DS_OK;
+    int64_t ended = log->period_start;
+    log->period_start = period;
+    return rotate_now(log, ended, err);
+}
+
 ds_status hp_log_write(hp_log *log, const hp_session *s, int64_t now_us, ds_error *err)
 {
+    ds_status st = rotate_by_time(log, now_us, err);
+    if (st != DS_OK)
+        return st;
     size_t n = hp_log_format(s, log->line, HP_LOG_LINE_MAX);
-    ds_status st = append(log, log->line, n, err);
+    st = append(log, log->line, n, err);
     if (st != DS_OK)
         return st;
     log->lines++;
@@ -302,15 +318,8 @@ ds_status hp_log_write(hp_log *log, const hp_session *s, int64_t now_us, ds_erro
 
 ds_status hp_log_tick(hp_log *log, int64_t now_us, ds_error *err)
 {
-    if (log->rotate == DS_ROTATE_HOURLY || log->rotate == DS_ROTATE_DAILY) {
-        int64_t period = period_of(log->rotate, now_us);
-        if (period != log->period_start) {
-            int64_t ended = log->period_start;
-            log->period_start = period;
-            return rotate_now(log, ended, err);
-        }
-    }
-    return flush(log, err);
+    ds_status st = rotate_by_time(log, now_us, err);
+    return st != DS_OK ? st : flush(log, err);
 }
 
 ds_status hp_log_reopen(hp_log *log, int64_t now_us, ds_error *err)

@@ -49,7 +49,8 @@ typedef struct hp_log hp_log;
 ds_status hp_log_open(hp_log **out, const char *path, ds_honeypot_rotate_kind rotate,
                       uint64_t rotate_size, int64_t now_us, ds_error *err);
 
-/* hp_log_write - buffer one line; flushes when the buffer fills, rotates by size. */
+/* hp_log_write - buffer one line (now_us: when it is written, i.e. when the session ended);
+ * rotates at an hour/day boundary first, flushes when the buffer fills, rotates by size. */
 ds_status hp_log_write(hp_log *log, const hp_session *s, int64_t now_us, ds_error *err);
 
 /* hp_log_tick - flush what is buffered and rotate at an hour/day boundary (call each second). */

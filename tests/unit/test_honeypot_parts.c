@@ -319,21 +319,27 @@ static void test_writer_rotate_hourly_and_reopen(void **state)
     assert_int_equal(hp_log_tick(log, T0_US + 2400LL * 1000000, &err), DS_OK); /* 14:00 */
     assert_int_equal(records_in(tu_path("hourly.csv.20190701T130000Z")), 1);
     assert_int_equal(records_in(path), 0);
-    s = session_at(T0_US + 2500LL * 1000000, 81);
-    assert_int_equal(hp_log_write(log, &s, T0_US + 2500LL * 1000000, &err), DS_OK);
+    /* A line written after the next boundary, before any tick, starts the next file. */
+    s = session_at(T0_US + 5000LL * 1000000, 80);
+    assert_int_equal(hp_log_write(log, &s, T0_US + 6000LL * 1000000, &err), DS_OK); /* 15:00 */
+    assert_int_equal(hp_log_tick(log, T0_US + 6001LL * 1000000, &err), DS_OK);
+    assert_int_equal(records_in(tu_path("hourly.csv.20190701T140000Z")), 0);
+    assert_int_equal(records_in(path), 1);
+    s = session_at(T0_US + 6100LL * 1000000, 81);
+    assert_int_equal(hp_log_write(log, &s, T0_US + 6100LL * 1000000, &err), DS_OK);
 
     /* logrotate moves the file away, then SIGHUP: the next lines go to a new file. */
     assert_int_equal(rename(path, tu_path("hourly.csv.moved")), 0);
-    assert_int_equal(hp_log_reopen(log, T0_US + 2600LL * 1000000, &err), DS_OK);
-    s = session_at(T0_US + 2700LL * 1000000, 82);
-    assert_int_equal(hp_log_write(log, &s, T0_US + 2700LL * 1000000, &err), DS_OK);
+    assert_int_equal(hp_log_reopen(log, T0_US + 6200LL * 1000000, &err), DS_OK);
+    s = session_at(T0_US + 6300LL * 1000000, 82);
+    assert_int_equal(hp_log_write(log, &s, T0_US + 6300LL * 1000000, &err), DS_OK);
     uint64_t lines, rotations, reopens;
     hp_log_counts(log, &lines, &rotations, &reopens);
     assert_int_equal(hp_log_close(log, &err), DS_OK);
-    assert_int_equal(records_in(tu_path("hourly.csv.moved")), 1);
+    assert_int_equal(records_in(tu_path("hourly.csv.moved")), 2); /* 15:00 and 15:01 */
     assert_int_equal(records_in(path), 1);
-    assert_int_equal(lines, 3);
-    assert_int_equal(rotations, 1);
+    assert_int_equal(lines, 4);
+    assert_int_equal(rotations, 2);
     assert_int_equal(reopens, 1);
 
     /* Daily: the rotated name is the UTC day's start; an existing name is never replaced. */
