@@ -39,11 +39,12 @@
 /* epoll_event.data.u64 = index << 2 | tag */
 enum { TAG_WAKE = 0, TAG_LISTENER = 1, TAG_SESSION = 2 };
 
-#define EVENTS_PER_WAIT  256
-#define ACCEPTS_PER_TURN 16     /* connections taken from one listener before the next one */
-#define READS_PER_WAKE   4      /* recv calls per session per readiness report */
-#define PAUSE_US         100000 /* accepting pauses this long when out of fds or memory */
-#define TICK_US          1000000
+#define EVENTS_PER_WAIT   256
+#define ACCEPTS_PER_TURN  16     /* connections taken from one listener before the next one */
+#define ACCEPTS_PER_ROUND 64     /* connections accepted before sessions are read again */
+#define READS_PER_WAKE    4      /* recv calls per session per readiness report */
+#define PAUSE_US          100000 /* accepting pauses this long when out of fds or memory */
+#define TICK_US           1000000
 
 typedef struct listener {
     int fd;
@@ -756,17 +757,18 @@ static bool accept_without_fds(ds_honeypot *hp, listener *l)
     return fd >= 0 && hp->reserve_fd >= 0;
 }
 
-/* Take up to ACCEPTS_PER_TURN connections from listener li. Returns true when it may have
- * more (keep it queued). */
-static bool accept_some(ds_honeypot *hp, uint32_t li, int64_t now_mono_us)
+/* Take up to max connections from listener li (*taken counts them). Returns true when it may
+ * have more (keep it queued). */
+static bool accept_some(ds_honeypot *hp, uint32_t li, int max, int *taken, int64_t now_mono_us)
 {
     listener *l = &hp->listeners[li];
-    for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
+    for (int i = 0; i < max; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
         int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             new_connection(hp, fd, &peer);
+            (*taken)++;
             continue;
         }
         switch (errno) {
@@ -802,12 +804,23 @@ static bool accept_some(ds_honeypot *hp, uint32_t li, int64_t now_mono_us)
     return true;
 }
 
+/*
+ * One round over the ready listeners, at most ACCEPTS_PER_ROUND connections in all: then the
+ * loop reads the sessions again before accepting more, so that sessions whose clients already
+ * closed are closed (and no longer count against the caps) and established sessions are not
+ * starved by a flood of new ones.
+ */
 static void accept_round(ds_honeypot *hp, int64_t now_mono_us)
 {
     size_t n = hp->ready_count;
-    for (size_t i = 0; i < n && hp->pause_until_us <= now_mono_us && !hp->failed; i++) {
+    int taken = 0;
+    for (size_t i = 0;
+         i < n && taken < ACCEPTS_PER_ROUND && hp->pause_until_us <= now_mono_us && !hp->failed;
+         i++) {
         uint32_t li = ready_pop(hp);
-        if (accept_some(hp, li, now_mono_us))
+        int max = ACCEPTS_PER_ROUND - taken;
+        if (accept_some(hp, li, max < ACCEPTS_PER_TURN ? max : ACCEPTS_PER_TURN, &taken,
+                        now_mono_us))
             ready_push(hp, li);
     }
 }

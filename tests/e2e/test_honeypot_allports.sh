@@ -24,7 +24,7 @@ if ! ulimit -n "$need" 2>/dev/null; then
     exit 77
 fi
 
-hp_start hp --listen 127.0.0.2 --log "$WORK/sessions.csv" --max-sessions 64
+hp_start hp --listen 127.0.0.2 --log "$WORK/sessions.csv" --max-sessions 64 --max-per-source 64
 grep -q "listening on 65535 sockets" "$WORK/hp.err" || fail "$(cat "$WORK/hp.err")"
 
 # 500 random ports and both ends, from a source address the honeypot does not hold.

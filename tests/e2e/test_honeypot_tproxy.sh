@@ -33,7 +33,8 @@ fi
 
 listen=(--listen 127.0.0.2)
 ((HP_IPV6)) && listen+=(--listen ::1)
-hp_start hp --mode tproxy --tproxy-port $TP "${listen[@]}" --log "$WORK/sessions.csv"
+hp_start hp --mode tproxy --tproxy-port $TP "${listen[@]}" --log "$WORK/sessions.csv" \
+    --max-per-source 1024
 grep -q "listening on $((${#listen[@]} / 2)) sockets" "$WORK/hp.err" || fail "$(cat "$WORK/hp.err")"
 
 # The plan: every port (or 500 random ones and both ends under ASan), each to one of
