@@ -21,5 +21,6 @@
 #include "darkscan/read.h"
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
+#include "darkscan/honeypot.h"
 
 #endif
