@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
     "Usage: darkscan analyze [OPTIONS] -d CIDR[,CIDR...] | -D FILE  CAPTURE...\n"
+    "       darkscan analyze [OPTIONS] --state FILE\n"
     "\n"
     "Find the source blocks that scan the whole darknet on many ports, window after window\n"
     "(constant Internet-wide scanners), and characterise what each of them scans.\n"
@@ -35,6 +36,9 @@ static const char usage_text[] =
     "  -m, --min-windows M       constant scanner: at least M scan windows (6)\n"
     "      --window UNIT         month, week (ISO), day, hour or <N>s, in UTC (month)\n"
     "      --prefix LEN          source block prefix length, 8..32 (16)\n"
+    "      --state FILE          analyze what `darkscan ingest` put in the state FILE instead\n"
+    "                            of captures (its darknet, window and prefix; given again,\n"
+    "                            they must be the same)\n"
     "      --routine-jaccard F   routine when the Jaccard median > F (0.8)\n"
     "      --stable-simpson F    routine/semi-routine when the Simpson median > F (0.7)\n"
     "      --max-gap F           a window is incomplete when the input has a gap longer\n"
@@ -61,6 +65,7 @@ enum {
     OPT_SWEEP,
     OPT_JSON,
     OPT_TOP,
+    OPT_STATE,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +83,7 @@ static const struct option long_options[] = {
     {"out", required_argument, NULL, 'o'},
     {"json", required_argument, NULL, OPT_JSON},
     {"top", required_argument, NULL, OPT_TOP},
+    {"state", required_argument, NULL, OPT_STATE},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -176,6 +182,8 @@ typedef struct options {
     ds_params params;
     ds_window_spec window;
     unsigned prefix;
+    bool window_set, prefix_set; /* given on the command line (checked against --state) */
+    const char *state_path;
     const char *out_dir;
     const char *json_path;
     uint64_t top;
@@ -223,11 +231,13 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_WINDOW:
             if (ds_window_parse(optarg, &o->window, &err) != DS_OK)
                 return cli_usage("analyze", "--window: %s", err.msg);
+            o->window_set = true;
             break;
         case OPT_PREFIX:
             if (!cli_parse_u64("analyze", "--prefix", optarg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v))
                 return DS_EXIT_USAGE;
             o->prefix = (unsigned)v;
+            o->prefix_set = true;
             break;
         case OPT_ROUTINE_JACCARD:
             if (ds_ratio_parse(optarg, &o->params.routine_jaccard, &err) != DS_OK ||
@@ -248,6 +258,9 @@ static int parse_options(int argc, char **argv, options *o)
             o->params.max_gap_slots = (uint32_t)(gap.num * DS_AGG_SLOTS / gap.den);
             break;
         }
+        case OPT_STATE:
+            o->state_path = optarg;
+            break;
         case OPT_SWEEP:
             o->sweep = true;
             break;
@@ -275,6 +288,13 @@ static int parse_options(int argc, char **argv, options *o)
             return cli_usage("analyze", "unknown or incomplete option");
         }
     }
+    if (o->state_path != NULL && optind < argc)
+        return cli_usage("analyze",
+                         "--state reads the state, not captures: add them to it with "
+                         "'darkscan ingest --state %s'",
+                         o->state_path);
+    if (o->state_path != NULL)
+        return -1;
     if (!o->have_darknet)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
     if (optind >= argc)
@@ -322,16 +342,23 @@ int cmd_analyze(int argc, char **argv)
     ds_error err;
     ds_path_list inputs = {0};
     ds_aggregate *merged = NULL;
+    ds_state *state = NULL;
     ds_results *res = NULL;
     ds_input_info info;
     rc = DS_EXIT_FAIL;
 
-    if (ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
+    if ((o.have_darknet || o.state_path == NULL) &&
+        ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
         cli_error("darknet: %s", err.msg);
         goto out;
     }
-    if (ds_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &inputs,
-                         &err) != DS_OK) {
+    if (o.state_path != NULL &&
+        cli_state_load(o.state_path, o.have_darknet ? o.darknet : NULL,
+                       o.window_set ? &o.window : NULL, o.prefix_set ? &o.prefix : NULL, &state,
+                       &merged, &info) != DS_EXIT_OK)
+        goto out;
+    if (o.state_path == NULL && ds_inputs_expand((const char *const *)argv + optind,
+                                                 (size_t)(argc - optind), &inputs, &err) != DS_OK) {
         cli_error("%s", err.msg);
         goto out;
     }
@@ -344,7 +371,9 @@ int cmd_analyze(int argc, char **argv)
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
     ds_agg_config cfg = {o.darknet, o.window, o.prefix};
-    ds_status st = ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events, &merged, &info, &err);
+    ds_status st = o.state_path != NULL ? DS_OK
+                                        : ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events,
+                                                        &merged, &info, &err);
     clear_progress(&ui);
     if (st != DS_OK) {
         cli_error("%s", err.msg);
@@ -363,7 +392,7 @@ int cmd_analyze(int argc, char **argv)
     if (!o.quiet)
         report_incomplete(res);
 
-    rc = info.failed > 0 ? DS_EXIT_FAIL : DS_EXIT_OK;
+    rc = info.failed > 0 && o.state_path == NULL ? DS_EXIT_FAIL : DS_EXIT_OK;
     if (o.json_path != NULL && write_json_file(res, o.json_path) != 0)
         rc = DS_EXIT_FAIL;
     if (o.out_dir != NULL) {
@@ -393,6 +422,7 @@ int cmd_analyze(int argc, char **argv)
 out:
     ds_results_free(res);
     ds_aggregate_free(merged);
+    ds_state_close(state);
     ds_path_list_free(&inputs);
     ds_darknet_free(o.darknet);
     return rc;

@@ -9,6 +9,8 @@
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
+    {"ingest", "add captures (or a live capture) to a persistent state", cmd_ingest},
+    {"merge", "union of states made on other machines or sensors", cmd_merge},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
     {NULL, NULL, NULL},

@@ -22,5 +22,7 @@
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
 #include "darkscan/honeypot.h"
+#include "darkscan/state.h"
+#include "darkscan/live.h"
 
 #endif
