@@ -460,10 +460,14 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, (int)(opt->wait_ms > INT32_MAX ? INT32_MAX : opt->wait_ms));
 
-    int64_t app = 0, tables = 0;
-    s = query_int(st, "PRAGMA application_id", &app, "opening the state", err);
-    if (s == DS_OK)
-        s = query_int(st, "SELECT count(*) FROM sqlite_schema", &tables, "opening the state", err);
+    /* One statement, one snapshot: another process may be creating the state right now. */
+    int64_t app = 0, tables = 0, both = 0;
+    s = query_int(st,
+                  "SELECT (SELECT count(*) FROM sqlite_schema) << 32 | "
+                  "(SELECT application_id FROM pragma_application_id())",
+                  &both, "opening the state", err);
+    app = both & 0xffffffff;
+    tables = both >> 32;
     if (s != DS_OK) {
         if (err != NULL && err->status == DS_ERR_FORMAT)
             ds_error_set(err, DS_ERR_FORMAT, "%s: not a darkscan state (%s)", path,
