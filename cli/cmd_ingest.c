@@ -331,7 +331,7 @@ static int list_state(ds_state *st)
     }
     char total[32];
     cli_ingest_format_bytes(wl.bytes, total, sizeof(total));
-    printf("\n%" PRIu64 " windows, %s of blobs\n", wl.windows, total);
+    printf("\n%" PRIu64 " window%s, %s of blobs\n", wl.windows, wl.windows == 1 ? "" : "s", total);
     return DS_EXIT_OK;
 }
 
