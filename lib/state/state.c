@@ -480,7 +480,10 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
         goto fail;
     }
     if (app == 0 && (opt->read_only || !opt->create)) {
-        s = ds_error_set(err, DS_ERR_FORMAT, "%s: an empty file, not a darkscan state", path);
+        s = ds_error_set(err, DS_ERR_FORMAT,
+                         "%s: an empty state: nothing was ever committed to it (an ingest "
+                         "stopped before its first commit leaves this; the next ingest makes it)",
+                         path);
         goto fail;
     }
     if (!opt->read_only) {
