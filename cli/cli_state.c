@@ -38,7 +38,7 @@ int cli_state_load(const char *path, const ds_darknet *darknet, const ds_window_
 {
     *st = NULL;
     *agg = NULL;
-    int rc = cli_state_open(st, path, darknet, window, prefix, false, false, DS_STATE_WAIT_MS);
+    int rc = cli_state_open(st, path, darknet, window, prefix, false, true, DS_STATE_WAIT_MS);
     if (rc != DS_EXIT_OK)
         return rc;
     ds_error err;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -357,6 +358,23 @@ int cli_ingest_finish(ds_state *st, const ingest_options *o)
     return DS_EXIT_OK;
 }
 
+/* is_state_file - path is the state or one of SQLite's files beside it (a folder of captures
+ * may hold the state). */
+static bool is_state_file(const char *path, const char *state_path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    struct stat a, b;
+    if (strcmp(path, "-") == 0 || stat(path, &a) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+        char name[4096];
+        snprintf(name, sizeof(name), "%s%s", state_path, suffixes[i]);
+        if (stat(name, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return true;
+    }
+    return false;
+}
+
 static int ingest_captures(ds_state *st, int argc, char **argv, const ingest_options *o)
 {
     ds_error err;
@@ -365,6 +383,15 @@ static int ingest_captures(ds_state *st, int argc, char **argv, const ingest_opt
         cli_error("%s", err.msg);
         return DS_EXIT_FAIL;
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < inputs.count; i++) {
+        if (is_state_file(inputs.paths[i], o->state_path)) {
+            free(inputs.paths[i]);
+            continue;
+        }
+        inputs.paths[kept++] = inputs.paths[i];
+    }
+    inputs.count = kept;
     ingest_ui ui = {o, false, now_s()};
     ds_ingest_events ev = {on_file_done, NULL, 0, &ui};
     if (!o->quiet && isatty(STDERR_FILENO))

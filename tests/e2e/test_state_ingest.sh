@@ -133,4 +133,9 @@ got = [(w["label"], w["syn_packets"], w["packets"]) for w in p["windows"]]
 assert got == want, (got, want)
 assert p["input"]["files"] == 5, p["input"]
 EOF
+# A state kept in the folder of its captures is not taken for a capture.
+"$DARKSCAN" ingest --state "$caps/here.db" -D "$D" "$caps" >"$work/run7"
+"$DARKSCAN" ingest --state "$caps/here.db" "$caps" >"$work/run8"
+[[ $(grep -c '^ingested' "$work/run7") -eq 5 && $(grep -c '^skipped' "$work/run8") -eq 5 ]] ||
+    fail "state inside the folder: $(cat "$work/run7" "$work/run8")"
 echo "ok: analyze --state == analyze; skip, --force, stdin, damage, prune, refusals"
