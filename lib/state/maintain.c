@@ -299,7 +299,7 @@ static ds_status check_other(ds_state *st, const char *other, ds_error *err)
     if (rc != SQLITE_ROW)
         return ds_error_set(err, DS_ERR_FORMAT, "%s: not a darkscan state (%s)", other,
                             sqlite3_errmsg(st->db));
-    if (app != 0x44534b31)
+    if (app != DS_STATE_APPLICATION_ID)
         return ds_error_set(err, DS_ERR_FORMAT, "%s: not a darkscan state", other);
     char *format = NULL, *darknet = NULL, *window = NULL, *prefix = NULL;
     s = src_meta(st, "format", &format, other, err);

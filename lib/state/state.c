@@ -28,8 +28,6 @@
 #include "state/hash.h"
 #include "state/state_int.h"
 
-/* 'DSK1' in the database header: `file` and darkscan recognise a state by it. */
-#define APPLICATION_ID 0x44534b31
 /* The schema version (PRAGMA user_version and meta 'format'). */
 #define SCHEMA_VERSION 1
 
@@ -317,7 +315,7 @@ static ds_status create_schema(ds_state *st, const ds_state_want *want, ds_error
     if (text == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-             APPLICATION_ID, SCHEMA_VERSION);
+             DS_STATE_APPLICATION_ID, SCHEMA_VERSION);
     s = ds_state_exec(st, schema_sql, "creating the state", err);
     if (s == DS_OK)
         s = ds_state_exec(st, sql, "creating the state", err);
@@ -474,7 +472,7 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
                          sqlite3_errmsg(st->db));
         goto fail;
     }
-    if (app != APPLICATION_ID && (app != 0 || tables != 0)) {
+    if (app != DS_STATE_APPLICATION_ID && (app != 0 || tables != 0)) {
         s = ds_error_set(err, DS_ERR_FORMAT,
                          "%s: not a darkscan state (an SQLite database of another program)", path);
         goto fail;

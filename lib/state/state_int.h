@@ -12,6 +12,9 @@
 #include "darkscan/state.h"
 #include "state/blob.h"
 
+/* 'DSK1' in the database header: `file` and darkscan recognise a state by it. */
+#define DS_STATE_APPLICATION_ID 0x44534b31
+
 struct ds_state {
     sqlite3 *db;
     char *path;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "darkscan/darkscan.h"
+#include "state/blob.h"
 #include "testutil.h"
 
 #define NS        1000000000LL
@@ -569,6 +570,50 @@ static void test_damage_reported(void **state)
     ds_darknet_free(d);
 }
 
+static void test_big_window_chunks(void **state)
+{
+    /* More keys than one blob holds: the window's tuples go to several rows, and come back. */
+    ds_darknet *d = make_darknet("10.0.0.0/16", NULL);
+    ds_state *st = open_state("chunks.db", d, 0);
+    const ds_agg_config *cfg = ds_state_config(st);
+    size_t n = DS_BLOB_CHUNK + 1000;
+    uint64_t *keys = malloc(n * sizeof(*keys));
+    assert_non_null(keys);
+    for (size_t i = 0; i < n; i++)
+        keys[i] = (uint64_t)i * 3; /* no runs: the largest encoding per key */
+    ds_agg_window_data w = {.id = 600,
+                            .packets = n,
+                            .syn_packets = n,
+                            .syn_all = n,
+                            .first_ts_ns = INT64_MAX,
+                            .last_ts_ns = INT64_MIN,
+                            .keys = keys,
+                            .n_keys = n};
+    ds_host_counts host = {0x01020304, n, 0, 0, 0};
+    w.hosts = &host;
+    w.n_hosts = 1;
+    ds_aggregate *agg;
+    ds_error err;
+    assert_int_equal(ds_aggregate_new(&agg, cfg, &err), DS_OK);
+    assert_int_equal(ds_aggregate_window_import(agg, &w, &err), DS_OK);
+    free(keys);
+    commit(st, agg, 1, DS_STATE_ADD, 0);
+    win_count wc = {0, 0, 0, 0};
+    assert_int_equal(ds_state_list_windows(st, count_window, &wc, &err), DS_OK);
+    assert_int_equal(wc.rows, 2);
+    ds_aggregate *got = load(st, NULL);
+    assert_agg_equal(got, agg);
+    ds_aggregate_free(got);
+    /* Compaction leaves them as they are: two rows are what the keys need. */
+    assert_int_equal(ds_state_compact(st, 0, &err), DS_OK);
+    wc = (win_count){0, 0, 0, 0};
+    assert_int_equal(ds_state_list_windows(st, count_window, &wc, &err), DS_OK);
+    assert_int_equal(wc.rows, 2);
+    ds_aggregate_free(agg);
+    ds_state_close(st);
+    ds_darknet_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -581,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_live_updates),
         cmocka_unit_test(test_damage_reported),
+        cmocka_unit_test(test_big_window_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
