@@ -190,6 +190,9 @@ ds_status ds_state_compact(ds_state *st, unsigned max_rows, ds_error *err)
     for (size_t i = 0; i < n && s == DS_OK; i++)
         s = ds_state_compact_window(st, wins[i], max_rows, err);
     free(wins);
+    /* Give the pages of the folded rows back to the file system (auto_vacuum = INCREMENTAL). */
+    if (s == DS_OK)
+        s = ds_state_exec(st, "PRAGMA incremental_vacuum", "compacting tuples", err);
     return s;
 }
 
