@@ -338,10 +338,10 @@ static int list_state(ds_state *st)
 
 /* ---- after ingesting: compaction and pruning ---- */
 
-int cli_ingest_finish(ds_state *st, const ingest_options *o)
+int cli_ingest_finish(ds_state *st, const ingest_options *o, bool final)
 {
     ds_error err;
-    if (o->compact && ds_state_compact(st, 0, &err) != DS_OK) {
+    if (final && o->compact && ds_state_compact(st, 0, &err) != DS_OK) {
         cli_error("%s", err.msg);
         return DS_EXIT_FAIL;
     }
@@ -456,7 +456,7 @@ int cmd_ingest(int argc, char **argv)
         rc = cli_ingest_live(st, &o);
     } else {
         rc = ingest_captures(st, argc - optind, argv + optind, &o);
-        int frc = cli_ingest_finish(st, &o);
+        int frc = cli_ingest_finish(st, &o, true);
         if (rc == DS_EXIT_OK)
             rc = frc;
     }

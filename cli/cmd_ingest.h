@@ -34,8 +34,11 @@ typedef struct ingest_options {
 /* cli_ingest_live - capture on o->interface into st until SIGTERM/SIGINT (ingest_live.c). */
 int cli_ingest_live(ds_state *st, const ingest_options *o);
 
-/* cli_ingest_finish - --compact and --keep-windows after an ingest or a flush. */
-int cli_ingest_finish(ds_state *st, const ingest_options *o);
+/*
+ * cli_ingest_finish - --keep-windows after an ingest or a live flush, and --compact after an
+ * ingest or the last flush (final).
+ */
+int cli_ingest_finish(ds_state *st, const ingest_options *o, bool final);
 
 /* cli_ingest_format_bytes - "123 bytes", "12.3 KiB", "4.5 MiB". */
 void cli_ingest_format_bytes(uint64_t bytes, char *buf, size_t len);

@@ -71,7 +71,7 @@ static ds_status add_counters(session *s, ds_error *err)
     return DS_OK;
 }
 
-static int flush(session *s, const char *why)
+static int flush(session *s, const char *why, bool final)
 {
     ds_error err;
     ds_live_kernel_stats k = {0, 0, 0};
@@ -112,7 +112,7 @@ static int flush(session *s, const char *why)
         cli_error("%s", err.msg);
         return DS_EXIT_FAIL;
     }
-    if (cli_ingest_finish(s->st, s->o) != DS_EXIT_OK)
+    if (cli_ingest_finish(s->st, s->o, final) != DS_EXIT_OK)
         return DS_EXIT_FAIL;
     if (!s->o->quiet) {
         char b[32];
@@ -165,6 +165,13 @@ int cli_ingest_live(ds_state *st, const ingest_options *o)
         cli_error("%s", err.msg);
         goto out;
     }
+    /*
+     * Every flush adds a tuple row per window it touched; folding them rewrites the window's
+     * union, so fold about every four hours of flushes rather than every 16.
+     */
+    uint64_t rows = 4 * 3600 / o->flush_s;
+    ds_state_set_compact_rows(st, rows < DS_STATE_COMPACT_ROWS ? DS_STATE_COMPACT_ROWS
+                                                               : (unsigned)rows);
     if (ds_aggregate_new(&s.cur, ds_state_config(st), &err) != DS_OK ||
         ds_aggregate_new(&s.cum, ds_state_config(st), &err) != DS_OK) {
         cli_error("%s", err.msg);
@@ -185,7 +192,7 @@ int cli_ingest_live(ds_state *st, const ingest_options *o)
     while (!stop_signal && !failed) {
         int64_t left = deadline - mono_ns();
         if (left <= 0) {
-            if (flush(&s, "flush") != DS_EXIT_OK) {
+            if (flush(&s, "flush", false) != DS_EXIT_OK) {
                 rc = DS_EXIT_FAIL;
                 break;
             }
@@ -223,7 +230,7 @@ int cli_ingest_live(ds_state *st, const ingest_options *o)
         snprintf(why, sizeof(why), "%s", stop_signal ? "stopping" : "capture failed");
         if (stop_signal)
             snprintf(why, sizeof(why), "%s, stopping", strsignal(stop_signal));
-        if (flush(&s, why) != DS_EXIT_OK || failed)
+        if (flush(&s, why, true) != DS_EXIT_OK || failed)
             rc = DS_EXIT_FAIL;
     }
 out:

@@ -81,6 +81,12 @@ void ds_state_close(ds_state *st);
  */
 const ds_agg_config *ds_state_config(const ds_state *st);
 
+/*
+ * ds_state_set_compact_rows - change ds_state_options.compact_rows after opening (0: the
+ * default). A live capture, which adds a row per window at every flush, folds less often.
+ */
+void ds_state_set_compact_rows(ds_state *st, unsigned rows);
+
 /* ds_state_path - the path given to ds_state_open (lives as long as st). */
 const char *ds_state_path(const ds_state *st);
 

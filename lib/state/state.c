@@ -562,6 +562,11 @@ const ds_agg_config *ds_state_config(const ds_state *st)
     return &st->cfg;
 }
 
+void ds_state_set_compact_rows(ds_state *st, unsigned rows)
+{
+    st->opt.compact_rows = rows ? rows : DS_STATE_COMPACT_ROWS;
+}
+
 const char *ds_state_path(const ds_state *st)
 {
     return st->path;
