@@ -74,6 +74,24 @@ typedef struct ds_port_set {
     uint32_t n;      /* |P_t(A)| */
 } ds_port_set;
 
+/* One source host of a constant scanner block. */
+typedef struct ds_block_host {
+    uint32_t addr;            /* the source address */
+    uint64_t syn_packets;     /* SYN packets to D from it, every window */
+    uint32_t ports_max;       /* max |P_t(host)| over the block's scan windows (host pass) */
+    uint32_t *port_set_sizes; /* |P_t(host)| for each scan window of the block, in the order of
+                                 ds_network.port_sets; NULL without the host pass */
+    int32_t ttl;              /* dominant IP TTL of its SYN packets (host pass); -1 unknown */
+    int32_t tcp_window;       /* dominant TCP window of its SYN packets (host pass); -1 */
+} ds_block_host;
+
+/* One /24 inside a constant scanner block (the whole /24 around it when the block is longer). */
+typedef struct ds_subnet {
+    uint32_t prefix;      /* first address of the /24 */
+    uint64_t syn_packets; /* SYN packets to D from it, every window */
+    uint64_t hosts;       /* distinct source hosts in it that sent them */
+} ds_subnet;
+
 /* A constant Internet-wide scanner block and its characterisation. */
 typedef struct ds_network {
     uint32_t block;           /* first address of the block */
@@ -92,6 +110,17 @@ typedef struct ds_network {
     uint32_t top24;           /* the /24 with the most SYN packets to D (ties: lower) */
     uint64_t top24_packets;   /* its SYN packets */
     uint64_t hosts;           /* distinct source hosts that sent SYN packets to D */
+    uint32_t top24_host;      /* the busiest host of top24 (ties: lower): its country and AS
+                                 are the block's */
+    ds_block_host *host_list; /* every source host: descending syn_packets, then ascending
+                                 address (n_host_list == hosts) */
+    size_t n_host_list;
+    ds_subnet *subnets; /* every /24 that sent SYNs to D: descending syn_packets, then address */
+    size_t n_subnets;
+    int32_t ttl;                 /* dominant IP TTL of the block's SYNs (host pass); -1 unknown */
+    uint64_t ttl_packets;        /* SYN packets with that TTL */
+    int32_t tcp_window;          /* dominant TCP window (host pass); -1 unknown */
+    uint64_t tcp_window_packets; /* SYN packets with that window */
 } ds_network;
 
 /* One window of the input. */
@@ -145,8 +174,10 @@ typedef struct ds_results {
     size_t n_networks;
     ds_top_port *top_ports; /* descending sets, then ascending port */
     size_t n_top_ports;
-    uint32_t top_ports_total_sets; /* port sets of routine and semi-routine blocks */
-    struct ds_sweep *sweep;        /* threshold sensitivity when requested, else NULL */
+    uint32_t top_ports_total_sets;    /* port sets of routine and semi-routine blocks */
+    struct ds_sweep *sweep;           /* threshold sensitivity when requested, else NULL */
+    bool host_pass;                   /* ds_detect_hosts ran: per-host port sets, TTL, window */
+    struct ds_enrichment *enrichment; /* country, AS, known scanners (enrich.h), else NULL */
 } ds_results;
 
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "darkscan/detect.h"
+#include "darkscan/enrich.h"
 
 /* Windows listed in the results between the first and last seen, at most. */
 #define MAX_LISTED_WINDOWS 1000000
@@ -274,26 +275,45 @@ static ds_category categorise(const ds_network *net, const ds_params *params)
     return DS_CATEGORY_SEMI_ROUTINE;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* One host's counters summed over windows. */
+typedef struct host_sum {
+    uint32_t host;
+    uint64_t syn_packets, mirai_packets, zmap_packets, masscan_packets;
+} host_sum;
+
+static int cmp_host_sum(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = ((const host_sum *)a)->host, y = ((const host_sum *)b)->host;
     return (x > y) - (x < y);
 }
 
-/* host_facts - packets, fingerprints, top /24 and distinct hosts of net's block. */
+static int cmp_block_host(const void *a, const void *b)
+{
+    const ds_block_host *x = a, *y = b;
+    if (x->syn_packets != y->syn_packets)
+        return x->syn_packets > y->syn_packets ? -1 : 1;
+    return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int cmp_subnet(const void *a, const void *b)
+{
+    const ds_subnet *x = a, *y = b;
+    if (x->syn_packets != y->syn_packets)
+        return x->syn_packets > y->syn_packets ? -1 : 1;
+    return (x->prefix > y->prefix) - (x->prefix < y->prefix);
+}
+
+/*
+ * host_facts - packets, fingerprints, hosts, /24s, top /24 and its busiest host of net's
+ * block, from the per-host counters of every window.
+ */
 static ds_status host_facts(ds_aggregate *agg, ds_network *net, ds_error *err)
 {
     uint64_t first = net->block;
     uint64_t last = first + ((uint64_t)1 << (32 - net->prefix)) - 1;
-    unsigned n24_bits = net->prefix <= 24 ? 24 - net->prefix : 0;
-    uint64_t *per24 = calloc((size_t)1 << n24_bits, sizeof(*per24));
-    uint32_t *hosts = NULL;
-    size_t n_hosts = 0, cap_hosts = 0;
+    host_sum *sums = NULL;
+    size_t n_sums = 0, cap_sums = 0;
     ds_status st = DS_OK;
-    if (per24 == NULL) {
-        st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     size_t n_wins = ds_aggregate_window_count(agg);
     for (size_t w = 0; w < n_wins; w++) {
         const ds_host_counts *hc;
@@ -310,39 +330,82 @@ static ds_status host_facts(ds_aggregate *agg, ds_network *net, ds_error *err)
                 hi = mid;
         }
         for (size_t i = lo; i < n && hc[i].host <= last; i++) {
-            net->syn_packets += hc[i].syn_packets;
-            net->mirai_packets += hc[i].mirai_packets;
-            net->zmap_packets += hc[i].zmap_packets;
-            net->masscan_packets += hc[i].masscan_packets;
-            size_t idx = n24_bits ? (size_t)((hc[i].host - first) >> 8) : 0;
-            per24[idx] += hc[i].syn_packets;
-            if (n_hosts == cap_hosts) {
-                size_t cap = cap_hosts ? cap_hosts * 2 : 64;
-                uint32_t *grown = realloc(hosts, cap * sizeof(*grown));
+            if (n_sums == cap_sums) {
+                size_t cap = cap_sums ? cap_sums * 2 : 64;
+                host_sum *grown = realloc(sums, cap * sizeof(*grown));
                 if (grown == NULL) {
                     st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
                     goto out;
                 }
-                hosts = grown;
-                cap_hosts = cap;
+                sums = grown;
+                cap_sums = cap;
             }
-            hosts[n_hosts++] = hc[i].host;
+            sums[n_sums++] = (host_sum){hc[i].host, hc[i].syn_packets, hc[i].mirai_packets,
+                                        hc[i].zmap_packets, hc[i].masscan_packets};
         }
     }
-    size_t best = 0;
-    for (size_t i = 1; i < ((size_t)1 << n24_bits); i++) {
-        if (per24[i] > per24[best])
-            best = i;
+    /* One entry per host, ascending address. */
+    if (n_sums > 1)
+        qsort(sums, n_sums, sizeof(*sums), cmp_host_sum);
+    size_t n_hosts = 0;
+    for (size_t i = 0; i < n_sums; i++) {
+        if (n_hosts > 0 && sums[n_hosts - 1].host == sums[i].host) {
+            host_sum *h = &sums[n_hosts - 1];
+            h->syn_packets += sums[i].syn_packets;
+            h->mirai_packets += sums[i].mirai_packets;
+            h->zmap_packets += sums[i].zmap_packets;
+            h->masscan_packets += sums[i].masscan_packets;
+        } else {
+            sums[n_hosts++] = sums[i];
+        }
     }
-    net->top24 = (uint32_t)(first + ((uint64_t)best << 8)) & 0xffffff00u;
-    net->top24_packets = per24[best];
+    net->hosts = n_hosts;
+    net->host_list = calloc(n_hosts ? n_hosts : 1, sizeof(*net->host_list));
+    net->subnets = calloc(n_hosts ? n_hosts : 1, sizeof(*net->subnets));
+    if (net->host_list == NULL || net->subnets == NULL) {
+        st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* Hosts ascend, so the hosts of one /24 are consecutive. */
+    uint64_t top24_host_packets = 0;
+    for (size_t i = 0; i < n_hosts; i++) {
+        const host_sum *h = &sums[i];
+        net->syn_packets += h->syn_packets;
+        net->mirai_packets += h->mirai_packets;
+        net->zmap_packets += h->zmap_packets;
+        net->masscan_packets += h->masscan_packets;
+        net->host_list[i] = (ds_block_host){h->host, h->syn_packets, 0, NULL, -1, -1};
+        uint32_t p24 = h->host & 0xffffff00u;
+        if (net->n_subnets == 0 || net->subnets[net->n_subnets - 1].prefix != p24)
+            net->subnets[net->n_subnets++] = (ds_subnet){p24, 0, 0};
+        ds_subnet *sn = &net->subnets[net->n_subnets - 1];
+        sn->syn_packets += h->syn_packets;
+        sn->hosts++;
+    }
+    net->n_host_list = n_hosts;
+    /* The top /24: most packets, ties the lower address (subnets ascend here). */
+    net->top24 = (uint32_t)first & 0xffffff00u;
+    net->top24_packets = 0;
+    for (size_t i = 0; i < net->n_subnets; i++) {
+        if (net->subnets[i].syn_packets > net->top24_packets) {
+            net->top24 = net->subnets[i].prefix;
+            net->top24_packets = net->subnets[i].syn_packets;
+        }
+    }
+    net->top24_host = net->top24;
+    for (size_t i = 0; i < n_hosts; i++) {
+        if ((sums[i].host & 0xffffff00u) == net->top24 &&
+            sums[i].syn_packets > top24_host_packets) {
+            net->top24_host = sums[i].host;
+            top24_host_packets = sums[i].syn_packets;
+        }
+    }
     if (n_hosts > 1)
-        qsort(hosts, n_hosts, sizeof(*hosts), cmp_u32);
-    for (size_t i = 0; i < n_hosts; i++)
-        net->hosts += i == 0 || hosts[i] != hosts[i - 1];
+        qsort(net->host_list, n_hosts, sizeof(*net->host_list), cmp_block_host);
+    if (net->n_subnets > 1)
+        qsort(net->subnets, net->n_subnets, sizeof(*net->subnets), cmp_subnet);
 out:
-    free(per24);
-    free(hosts);
+    free(sums);
     return st;
 }
 
@@ -544,6 +607,8 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
         }
         net->n_scan_windows = j - i;
         net->ports_min = UINT32_MAX;
+        net->ttl = -1;
+        net->tcp_window = -1;
         for (size_t k = i; k < j; k++) {
             ds_port_set *ps = &net->port_sets[k - i];
             ps->window = c.scans[k].win_id;
@@ -586,7 +651,12 @@ void ds_results_free(ds_results *r)
         for (size_t t = 0; t < r->networks[i].n_scan_windows; t++)
             free(r->networks[i].port_sets[t].ports);
         free(r->networks[i].port_sets);
+        for (size_t h = 0; h < r->networks[i].n_host_list; h++)
+            free(r->networks[i].host_list[h].port_set_sizes);
+        free(r->networks[i].host_list);
+        free(r->networks[i].subnets);
     }
+    ds_enrichment_free(r->enrichment);
     free(r->networks);
     free(r->windows);
     free(r->top_ports);
