@@ -343,7 +343,7 @@ int cmd_analyze(int argc, char **argv)
     ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
-    ds_agg_config cfg = {o.darknet, o.window, o.prefix};
+    ds_agg_config cfg = {.darknet = o.darknet, .window = o.window, .prefix = o.prefix};
     ds_status st = ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events, &merged, &info, &err);
     clear_progress(&ui);
     if (st != DS_OK) {

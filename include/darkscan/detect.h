@@ -188,6 +188,24 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
 void ds_results_free(ds_results *r);
 
 /*
+ * ds_results_source_ranges - the address ranges of r's networks (ascending, disjoint), for the
+ * source filter of a host-pass aggregate. *ranges is malloc'd (free it); NULL when none.
+ */
+ds_status ds_results_source_ranges(const ds_results *r, ds_addr_range **ranges, size_t *n,
+                                   ds_error *err);
+
+/*
+ * ds_detect_hosts - the host pass: for every constant scanner block of r, each host's port-set
+ * size |P_t(host)| in each of the block's scan windows (same alpha as the block), and the
+ * dominant IP TTL and TCP window of the block and of each host (the most frequent value over
+ * all its SYN packets to D; ties: the lower value). host_agg is an aggregate of the same
+ * input made with prefix 32, r's darknet and window spec, header_values on, and normally a
+ * source filter of ds_results_source_ranges(r) (so that it holds the blocks' packets alone).
+ * DS_ERR_INVALID when host_agg's configuration does not fit. Sets r->host_pass.
+ */
+ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err);
+
+/*
  * Threshold sensitivity: how many blocks are constant scanners for every combination of the
  * given alphas, min_ports and min_windows, from one aggregate without re-reading captures.
  */
