@@ -41,6 +41,14 @@ static const char usage_text[] =
     "                            than this share of it (0.03125)\n"
     "      --sweep               also count constant scanners over a grid of alpha, n, m\n"
     "\n"
+    "What each block is (docs/FORMATS.md, 'Enrichment keys'):\n"
+    "      --geoip FILE          country database (MaxMind DB: GeoIP2/GeoLite2 or ip-location-db)\n"
+    "      --asn FILE            AS database (MaxMind DB, or start,end,asn,org CSV, gzip or not)\n"
+    "      --known-scanners FILE published scanner ranges (MISP JSON, 'IP # owner' or\n"
+    "                            'CIDR [name]' lines); repeatable\n"
+    "      --no-host-pass        skip the second read of the captures that gives each host's\n"
+    "                            port-set sizes and the blocks' dominant TTL and TCP window\n"
+    "\n"
     "Output:\n"
     "  -o, --out DIR             write results.json and CSV tables into DIR (created)\n"
     "      --json FILE           the results JSON to FILE, '-' for standard output\n"
@@ -61,6 +69,10 @@ enum {
     OPT_SWEEP,
     OPT_JSON,
     OPT_TOP,
+    OPT_GEOIP,
+    OPT_ASN,
+    OPT_KNOWN,
+    OPT_NO_HOST_PASS,
 };
 
 static const struct option long_options[] = {
@@ -78,6 +90,10 @@ static const struct option long_options[] = {
     {"out", required_argument, NULL, 'o'},
     {"json", required_argument, NULL, OPT_JSON},
     {"top", required_argument, NULL, OPT_TOP},
+    {"geoip", required_argument, NULL, OPT_GEOIP},
+    {"asn", required_argument, NULL, OPT_ASN},
+    {"known-scanners", required_argument, NULL, OPT_KNOWN},
+    {"no-host-pass", no_argument, NULL, OPT_NO_HOST_PASS},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -88,6 +104,7 @@ static const struct option long_options[] = {
 typedef struct read_ui {
     bool progress_shown;
     double started;
+    const char *label; /* "analyze", "host pass" */
 } read_ui;
 
 static void clear_progress(read_ui *ui)
@@ -128,8 +145,8 @@ static void on_progress(void *ctx, const ds_read_progress *p)
     if (p->bytes_done > 0 && p->bytes_total > p->bytes_done && elapsed > 1)
         snprintf(left, sizeof(left), ", %.0f s left",
                  elapsed * (double)(p->bytes_total - p->bytes_done) / (double)p->bytes_done);
-    fprintf(stderr, "\r\033[Kanalyze: %zu/%zu files, %.1f M packets, %.2f M/s%s", p->files_done,
-            p->files_total, (double)p->packets / 1e6,
+    fprintf(stderr, "\r\033[K%s: %zu/%zu files, %.1f M packets, %.2f M/s%s", ui->label,
+            p->files_done, p->files_total, (double)p->packets / 1e6,
             elapsed > 0 ? (double)p->packets / elapsed / 1e6 : 0.0, left);
     ui->progress_shown = true;
 }
@@ -182,6 +199,11 @@ typedef struct options {
     bool quiet;
     bool sweep;
     uint64_t threads;
+    const char *geoip_path;
+    const char *asn_path;
+    const char **known_paths; /* argv strings */
+    size_t n_known_paths;
+    bool no_host_pass;
 } options;
 
 /* parse_options - returns -1 to go on, else the exit code. */
@@ -264,6 +286,26 @@ static int parse_options(int argc, char **argv, options *o)
         case 'q':
             o->quiet = true;
             break;
+        case OPT_GEOIP:
+            o->geoip_path = optarg;
+            break;
+        case OPT_ASN:
+            o->asn_path = optarg;
+            break;
+        case OPT_KNOWN: {
+            const char **grown =
+                realloc(o->known_paths, (o->n_known_paths + 1) * sizeof(*o->known_paths));
+            if (grown == NULL) {
+                cli_error("out of memory");
+                return DS_EXIT_FAIL;
+            }
+            o->known_paths = grown;
+            o->known_paths[o->n_known_paths++] = optarg;
+            break;
+        }
+        case OPT_NO_HOST_PASS:
+            o->no_host_pass = true;
+            break;
         case 'j':
             if (!cli_parse_u64("analyze", "--threads", optarg, 1, 256, &o->threads))
                 return DS_EXIT_USAGE;
@@ -299,6 +341,128 @@ static void report_incomplete(const ds_results *res)
     }
 }
 
+/* The enrichment sources, opened before any capture is read so that a bad one fails fast. */
+typedef struct sources {
+    ds_geoip *geoip;
+    ds_asn_db *asn;
+    ds_known *known;
+} sources;
+
+static void sources_free(sources *s)
+{
+    ds_geoip_free(s->geoip);
+    ds_asn_free(s->asn);
+    ds_known_free(s->known);
+}
+
+/* open_sources - 0, or -1 after printing an error that names the file. */
+static int open_sources(const options *o, sources *s)
+{
+    ds_error err;
+    if (o->geoip_path != NULL && ds_geoip_open(&s->geoip, o->geoip_path, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (o->asn_path != NULL && ds_asn_open(&s->asn, o->asn_path, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (o->n_known_paths > 0) {
+        s->known = ds_known_new();
+        if (s->known == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < o->n_known_paths; i++) {
+            if (ds_known_load_file(s->known, o->known_paths[i], o->quiet ? NULL : &cli_diag,
+                                   &err) != DS_OK) {
+                cli_error("%s", err.msg);
+                return -1;
+            }
+        }
+        if (ds_known_finish(s->known, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* rereadable - whether every input can be read a second time (regular files only). */
+static bool rereadable(const ds_path_list *inputs)
+{
+    for (size_t i = 0; i < inputs->count; i++) {
+        struct stat sb;
+        if (strcmp(inputs->paths[i], "-") == 0 || stat(inputs->paths[i], &sb) != 0 ||
+            !S_ISREG(sb.st_mode))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * host_pass - read the captures again, keeping only the constant scanner blocks' SYNs, per
+ * host (/32) and with TTL and TCP window counts, and derive each host's port-set sizes and the
+ * dominant values (ds_detect_hosts). A second read costs the time of the first, but memory
+ * only for the blocks' own tuples. Returns 0, or -1 after printing an error; a pass that
+ * cannot be made (standard input, a darknet too large for /32 keys) is a warning, not an error.
+ */
+static int host_pass(const options *o, const ds_path_list *inputs, ds_results *res)
+{
+    if (o->no_host_pass || res->n_networks == 0)
+        return 0;
+    if (!rereadable(inputs)) {
+        if (!o->quiet)
+            cli_warn("the input cannot be read a second time (standard input or a pipe): no "
+                     "per-host port sets, TTL or TCP window");
+        return 0;
+    }
+    ds_error err;
+    ds_addr_range *ranges = NULL;
+    size_t n_ranges = 0;
+    if (ds_results_source_ranges(res, &ranges, &n_ranges, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    ds_agg_config cfg = {.darknet = o->darknet,
+                         .window = o->window,
+                         .prefix = 32,
+                         .sources = ranges,
+                         .n_sources = n_ranges,
+                         .header_values = true};
+    read_ui ui = {false, now_s(), "host pass"};
+    ds_read_events events = {NULL, NULL, NULL, NULL, 0, &ui};
+    if (!o->quiet && isatty(STDERR_FILENO))
+        events.progress = on_progress;
+    ds_aggregate *agg = NULL;
+    ds_input_info info;
+    ds_status st = ds_read_files(inputs, &cfg, (unsigned)o->threads, &events, &agg, &info, &err);
+    clear_progress(&ui);
+    int rc = 0;
+    if (st == DS_ERR_UNSUPPORTED) {
+        if (!o->quiet)
+            cli_warn("no per-host port sets: %s", err.msg);
+    } else if (st != DS_OK || ds_detect_hosts(res, agg, &err) != DS_OK) {
+        cli_error("host pass: %s", err.msg);
+        rc = -1;
+    }
+    ds_aggregate_free(agg);
+    free(ranges);
+    return rc;
+}
+
+static int enrich(const options *o, const sources *s, ds_results *res)
+{
+    ds_enrich_sources src = {s->geoip, o->geoip_path,  s->asn,          o->asn_path,
+                             s->known, o->known_paths, o->n_known_paths};
+    ds_error err;
+    if (ds_enrich_results(res, &src, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     options o = {0};
@@ -316,9 +480,11 @@ int cmd_analyze(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) {
         ds_darknet_free(o.darknet);
+        free(o.known_paths);
         return rc;
     }
 
+    sources srcs = {NULL, NULL, NULL};
     ds_error err;
     ds_path_list inputs = {0};
     ds_aggregate *merged = NULL;
@@ -335,11 +501,13 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
+    if (open_sources(&o, &srcs) != 0)
+        goto out;
     if (o.out_dir != NULL && make_dir(o.out_dir) != 0) {
         cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
         goto out;
     }
-    read_ui ui = {false, now_s()};
+    read_ui ui = {false, now_s(), "analyze"};
     ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
@@ -360,6 +528,11 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
+    /* The results hold all that is needed now: free the aggregate before the host pass. */
+    ds_aggregate_free(merged);
+    merged = NULL;
+    if (host_pass(&o, &inputs, res) != 0 || enrich(&o, &srcs, res) != 0)
+        goto out;
     if (!o.quiet)
         report_incomplete(res);
 
@@ -394,6 +567,8 @@ out:
     ds_results_free(res);
     ds_aggregate_free(merged);
     ds_path_list_free(&inputs);
+    sources_free(&srcs);
     ds_darknet_free(o.darknet);
+    free(o.known_paths);
     return rc;
 }
