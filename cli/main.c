@@ -11,6 +11,7 @@ static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
+    {"probe", "opt-in: ask scanning hosts for a disclosure page (contacts them)", cmd_probe},
     {NULL, NULL, NULL},
 };
 

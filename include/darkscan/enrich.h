@@ -15,8 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdio.h>
+
 #include "darkscan/detect.h"
 #include "darkscan/error.h"
+#include "darkscan/json_parse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -186,6 +189,122 @@ ds_status ds_enrich_results(ds_results *r, const ds_enrich_sources *src, ds_erro
 
 /* ds_enrichment_free - free an enrichment (ds_results_free calls it). NULL is a no-op. */
 void ds_enrichment_free(ds_enrichment *e);
+
+/* ---- Disclosure pages: `darkscan probe` (opt-in; it contacts the scanning hosts) ---- */
+
+/* Response headers longer than this are an error. */
+#define DS_HTTP_MAX_HEADER (32 * 1024)
+
+/* One HTTP/1.x response as the probe received it. */
+typedef struct ds_http_response {
+    int status;             /* 200..999 (interim 1xx responses are skipped) */
+    char location[512];     /* the Location header, "" when none (control bytes dropped) */
+    char content_type[128]; /* the Content-Type header, "" when none */
+    uint8_t *body;          /* the body, de-chunked, NUL-terminated; malloc'd */
+    size_t body_len;
+    bool truncated; /* the body is incomplete: cut at max_body, or the data ended early */
+} ds_http_response;
+
+/*
+ * ds_http_parse_response - parse the len bytes a server sent for one GET (up to the end of
+ * the connection, the size cap or the timeout). Bodies follow Content-Length, chunked
+ * transfer coding, or the end of the data; at most max_body bytes are kept. DS_ERR_FORMAT
+ * when the bytes are not an HTTP/1.x response (status line, header syntax, chunk sizes,
+ * headers over DS_HTTP_MAX_HEADER). On success free out with ds_http_response_free().
+ */
+ds_status ds_http_parse_response(const uint8_t *data, size_t len, size_t max_body,
+                                 ds_http_response *out, ds_error *err);
+void ds_http_response_free(ds_http_response *r);
+
+/* Keywords recorded per page, at most. */
+#define DS_DISCLOSURE_MAX_WORDS 16
+
+/* Whether a page discloses scanning, and why. */
+typedef struct ds_disclosure {
+    bool documented; /* it speaks of scanning and of a purpose or an opt-out */
+    /* the words of the page that matched a keyword, lower case, each once, page order of
+       the keyword list ("scanning", "opt-out", "スキャン"); a word is cut at 47 bytes */
+    char matched[DS_DISCLOSURE_MAX_WORDS][48];
+    size_t n_matched;
+    char title[256]; /* the page's <title>, blanks collapsed; "" when none */
+} ds_disclosure;
+
+/*
+ * ds_disclosure_check - read a page (HTML or text, UTF-8 or ASCII) for scanning-disclosure
+ * keywords in several languages (lib/enrich/disclosure.c lists them and the rule).
+ */
+void ds_disclosure_check(const uint8_t *body, size_t len, ds_disclosure *out);
+
+/* How the probe behaves. ds_probe_config_default gives the values in brackets. */
+typedef struct ds_probe_config {
+    uint16_t port;               /* TCP port of the web server [80] */
+    unsigned connect_timeout_ms; /* to establish the connection [3000] */
+    unsigned timeout_ms;         /* for one whole request, connection included [10000] */
+    size_t max_bytes;            /* response bytes read per request, at most [262144] */
+    unsigned max_redirects;      /* same-host redirects followed [3] */
+    double rate;                 /* requests per second over all hosts, at most [2] */
+    unsigned hosts_per_network;  /* top source hosts checked per block [3] */
+    bool rdns;                   /* look up reverse DNS names [true] */
+    unsigned rdns_timeout_ms;    /* per lookup [3000] */
+    bool allow_special;          /* also probe special-purpose addresses (loopback, private,
+                                    documentation...: for tests) [false] */
+    const char *user_agent;      /* NULL: the darkscan-probe User-Agent below */
+} ds_probe_config;
+
+/*
+ * The User-Agent: "darkscan-probe/<version> (+<DS_PROBE_PROJECT_URL>; research scanner
+ * disclosure check)", so that whoever reads the server's log can see who asks and why.
+ * DS_PROBE_PROJECT_URL is the project's public page (a build may define its own).
+ */
+#ifndef DS_PROBE_PROJECT_URL
+#define DS_PROBE_PROJECT_URL "https://github.com/darkscan/darkscan"
+#endif
+
+void ds_probe_config_default(ds_probe_config *c);
+
+/* What the probe found at one host. */
+typedef struct ds_probe_result {
+    uint32_t addr;
+    char rdns[256];             /* reverse DNS name, "" when none */
+    char url[320];              /* the last URL requested, "" when none */
+    int status;                 /* HTTP status of the last response, 0 when none */
+    char error[320];            /* why there is no page ("timeout", ...), "" when none */
+    size_t bytes;               /* response bytes read (last request) */
+    bool truncated;             /* the last body was cut (size cap, early end) */
+    unsigned redirects;         /* same-host redirects followed */
+    char redirect_refused[320]; /* a Location not followed (another host), "" when none */
+    ds_disclosure disclosure;   /* of the last page */
+} ds_probe_result;
+
+typedef struct ds_prober ds_prober;
+
+/* ds_prober_new - a prober (its rate limit spans every request it makes). */
+ds_status ds_prober_new(ds_prober **out, const ds_probe_config *cfg, ds_error *err);
+void ds_prober_free(ds_prober *p);
+
+/*
+ * ds_probe_host - reverse DNS of addr, then GET / over HTTP/1.1 on the configured port with
+ * the probe's User-Agent, following redirects only to the same address and port, reading at
+ * most max_bytes; the page is checked with ds_disclosure_check. Never fails: what went wrong
+ * is in out->error. Special-purpose addresses are refused unless allow_special.
+ */
+void ds_probe_host(ds_prober *p, uint32_t addr, ds_probe_result *out);
+
+/* What ds_probe_results reports as it goes (may be NULL; called from the calling thread). */
+typedef struct ds_probe_events {
+    void (*host_done)(void *ctx, const char *block, const ds_probe_result *res);
+    void *ctx;
+} ds_probe_events;
+
+/*
+ * ds_probe_results - probe the top hosts (the "hosts" array, by packets) of every network of
+ * a results JSON tree and write the tree again to out with, per network, "documented",
+ * "evidence" (the disclosing page or null) and "probed_hosts" (every host checked), and a
+ * top-level "probe" object (when, port, User-Agent). Every other key is kept in order; keys
+ * of an earlier probe are replaced. DS_ERR_FORMAT when root is not a results JSON.
+ */
+ds_status ds_probe_results(const ds_jval *root, ds_prober *p, const ds_probe_events *events,
+                           FILE *out, ds_error *err);
 
 #ifdef __cplusplus
 }
