@@ -272,7 +272,7 @@ typedef struct ds_probe_result {
     size_t bytes;               /* response bytes read (last request) */
     bool truncated;             /* the last body was cut (size cap, early end) */
     unsigned redirects;         /* same-host redirects followed */
-    char redirect_refused[320]; /* a Location not followed (another host), "" when none */
+    char redirect_refused[512]; /* a Location not followed (another host), "" when none */
     ds_disclosure disclosure;   /* of the last page */
 } ds_probe_result;
 

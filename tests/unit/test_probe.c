@@ -304,13 +304,52 @@ static void test_probe_refusals(void **state)
     ds_prober_free(p);
 }
 
+/* The JSON writer's numbers-as-text (the probe writes results back with it). */
+static void test_json_number_text(void **state)
+{
+    static const char *const good[] = {"0",     "-0",      "18446744073709551616",
+                                       "1e400", "-1.5E-7", "0.000001"};
+    static const char *const bad[] = {"", "01", "+1", "1.", ".5", "1e", "NaN", "0x10", "1 "};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ds_json *j = ds_json_new(f, false);
+        ds_error err;
+        ds_json_array_begin(j);
+        ds_json_number_text(j, good[i]);
+        ds_json_array_end(j);
+        assert_int_equal(ds_json_finish(j, &err), DS_OK);
+        ds_json_free(j);
+        fclose(f);
+        char want[64];
+        snprintf(want, sizeof(want), "[%s]\n", good[i]);
+        assert_string_equal(buf, want);
+        free(buf);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        ds_json *j = ds_json_new(f, false);
+        ds_error err;
+        ds_json_array_begin(j);
+        ds_json_number_text(j, bad[i]);
+        ds_json_array_end(j);
+        assert_int_equal(ds_json_finish(j, &err), DS_ERR_STATE);
+        ds_json_free(j);
+        fclose(f);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_lengths),     cmocka_unit_test(test_http_chunked),
         cmocka_unit_test(test_http_damage),      cmocka_unit_test(test_disclosure_languages),
         cmocka_unit_test(test_disclosure_title), cmocka_unit_test(test_rate_limit),
-        cmocka_unit_test(test_probe_refusals),
+        cmocka_unit_test(test_probe_refusals),   cmocka_unit_test(test_json_number_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
