@@ -51,6 +51,13 @@ static const char usage_text[] =
     "      --no-host-pass        skip the second read of the captures that gives each host's\n"
     "                            port-set sizes and the blocks' dominant TTL and TCP window\n"
     "\n"
+    "Application-layer scanning (the paper's Table 4):\n"
+    "      --honeypot-log FILE   sessions of an all-port honeypot (darkscan honeypot's CSV,\n"
+    "                            plain or gzip); repeatable\n"
+    "      --honeypot-addrs N    honeypot addresses (the distinct destinations in the logs)\n"
+    "      --honeypot-quorum N   sessions on at least N addresses make a port count (half\n"
+    "                            the addresses, rounded up)\n"
+    "\n"
     "Output:\n"
     "  -o, --out DIR             write results.json and CSV tables into DIR (created)\n"
     "      --json FILE           the results JSON to FILE, '-' for standard output\n"
@@ -75,6 +82,9 @@ enum {
     OPT_ASN,
     OPT_KNOWN,
     OPT_NO_HOST_PASS,
+    OPT_HONEYPOT_LOG,
+    OPT_HONEYPOT_ADDRS,
+    OPT_HONEYPOT_QUORUM,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +106,9 @@ static const struct option long_options[] = {
     {"asn", required_argument, NULL, OPT_ASN},
     {"known-scanners", required_argument, NULL, OPT_KNOWN},
     {"no-host-pass", no_argument, NULL, OPT_NO_HOST_PASS},
+    {"honeypot-log", required_argument, NULL, OPT_HONEYPOT_LOG},
+    {"honeypot-addrs", required_argument, NULL, OPT_HONEYPOT_ADDRS},
+    {"honeypot-quorum", required_argument, NULL, OPT_HONEYPOT_QUORUM},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -206,6 +219,10 @@ typedef struct options {
     const char **known_paths; /* argv strings */
     size_t n_known_paths;
     bool no_host_pass;
+    const char **honeypot_logs;
+    size_t n_honeypot_logs;
+    uint64_t honeypot_addrs;
+    uint64_t honeypot_quorum;
 } options;
 
 /* parse_options - returns -1 to go on, else the exit code. */
@@ -285,6 +302,27 @@ static int parse_options(int argc, char **argv, options *o)
             if (!cli_parse_u64("analyze", "--top", optarg, 0, 65536, &o->top))
                 return DS_EXIT_USAGE;
             break;
+        case OPT_HONEYPOT_LOG: {
+            const char **grown =
+                realloc(o->honeypot_logs, (o->n_honeypot_logs + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                cli_error("out of memory");
+                return DS_EXIT_FAIL;
+            }
+            o->honeypot_logs = grown;
+            o->honeypot_logs[o->n_honeypot_logs++] = optarg;
+            break;
+        }
+        case OPT_HONEYPOT_ADDRS:
+            if (!cli_parse_u64("analyze", "--honeypot-addrs", optarg, 1, UINT32_MAX,
+                               &o->honeypot_addrs))
+                return DS_EXIT_USAGE;
+            break;
+        case OPT_HONEYPOT_QUORUM:
+            if (!cli_parse_u64("analyze", "--honeypot-quorum", optarg, 1, UINT32_MAX,
+                               &o->honeypot_quorum))
+                return DS_EXIT_USAGE;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -321,9 +359,40 @@ static int parse_options(int argc, char **argv, options *o)
     }
     if (!o->have_darknet)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
+    if ((o->honeypot_addrs || o->honeypot_quorum) && o->n_honeypot_logs == 0)
+        return cli_usage("analyze", "--honeypot-addrs and --honeypot-quorum need --honeypot-log");
     if (optind >= argc)
         return cli_usage("analyze", "no capture files given");
     return -1;
+}
+
+/* app_scan - read the honeypot logs and compute gamma (Table 4); 0 or -1 after a message. */
+static int app_scan(const options *o, ds_results *res)
+{
+    ds_error err;
+    ds_app_sessions *sessions = ds_app_sessions_new(&o->window, o->prefix);
+    if (sessions == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < o->n_honeypot_logs && rc == 0; i++) {
+        if (ds_app_sessions_read(sessions, o->honeypot_logs[i], &cli_diag, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ds_app_scan(res, sessions, (uint32_t)o->honeypot_addrs,
+                               (uint32_t)o->honeypot_quorum, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        rc = -1;
+    }
+    if (rc == 0 && res->honeypot->addresses < res->honeypot->quorum)
+        cli_warn("the quorum (%" PRIu32 ") is larger than the honeypot's %" PRIu32
+                 " addresses: no port can count",
+                 res->honeypot->quorum, res->honeypot->addresses);
+    ds_app_sessions_free(sessions);
+    return rc;
 }
 
 static void report_incomplete(const ds_results *res)
@@ -483,6 +552,7 @@ int cmd_analyze(int argc, char **argv)
     if (rc >= 0) {
         ds_darknet_free(o.darknet);
         free(o.known_paths);
+        free(o.honeypot_logs);
         return rc;
     }
 
@@ -535,6 +605,8 @@ int cmd_analyze(int argc, char **argv)
     merged = NULL;
     if (host_pass(&o, &inputs, res) != 0 || enrich(&o, &srcs, res) != 0)
         goto out;
+    if (o.n_honeypot_logs > 0 && app_scan(&o, res) != 0)
+        goto out;
     if (!o.quiet)
         report_incomplete(res);
 
@@ -572,5 +644,6 @@ out:
     sources_free(&srcs);
     ds_darknet_free(o.darknet);
     free(o.known_paths);
+    free(o.honeypot_logs);
     return rc;
 }

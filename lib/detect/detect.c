@@ -946,8 +946,14 @@ void ds_results_free(ds_results *r)
             free(r->networks[i].host_list[h].port_set_sizes);
         free(r->networks[i].host_list);
         free(r->networks[i].subnets);
+        for (size_t t = 0; t < r->networks[i].n_app_scans; t++)
+            free(r->networks[i].app_scans[t].app_port_list);
+        free(r->networks[i].app_scans);
     }
     ds_enrichment_free(r->enrichment);
+    if (r->honeypot != NULL)
+        free(r->honeypot->windows);
+    free(r->honeypot);
     free(r->networks);
     free(r->windows);
     free(r->top_ports);

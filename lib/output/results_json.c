@@ -122,6 +122,55 @@ static void write_windows(ds_json *j, const ds_results *r)
     ds_json_array_end(j);
 }
 
+static void write_app_scan(ds_json *j, const ds_results *r, const ds_app_scan_result *a)
+{
+    char label[32];
+    ds_json_object_begin(j);
+    key_string(j, "window", ds_window_label(&r->window, a->window, label, sizeof(label)));
+    key_uint(j, "ports", a->ports);
+    key_uint(j, "app_ports", a->app_ports);
+    key_double(j, "ratio", share(a->app_ports, a->ports));
+    ds_json_key(j, "app_port_list");
+    ds_json_array_begin(j);
+    for (uint32_t k = 0; k < a->app_ports; k++)
+        ds_json_uint(j, a->app_port_list[k]);
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
+/* app_scan: the latest honeypot window with a scan (null when none); app_scans: all of them. */
+static void write_app_scans(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    ds_json_key(j, "app_scan");
+    if (n->n_app_scans == 0)
+        ds_json_null(j);
+    else
+        write_app_scan(j, r, &n->app_scans[n->n_app_scans - 1]);
+    ds_json_key(j, "app_scans");
+    ds_json_array_begin(j);
+    for (size_t t = 0; t < n->n_app_scans; t++)
+        write_app_scan(j, r, &n->app_scans[t]);
+    ds_json_array_end(j);
+}
+
+static void write_honeypot(ds_json *j, const ds_results *r)
+{
+    const ds_honeypot_info *h = r->honeypot;
+    char label[32];
+    ds_json_key(j, "honeypot");
+    ds_json_object_begin(j);
+    key_uint(j, "addresses", h->addresses);
+    key_uint(j, "quorum", h->quorum);
+    key_uint(j, "sessions", h->sessions);
+    key_uint(j, "ipv6_sessions", h->ipv6_sessions);
+    ds_json_key(j, "windows");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < h->n_windows; i++)
+        ds_json_string(j, ds_window_label(&r->window, h->windows[i], label, sizeof(label)));
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
 /* key_value - an int32 value that is -1 when unknown: null then. */
 static void key_known_int(ds_json *j, const char *key, int32_t v)
 {
@@ -272,10 +321,12 @@ static void write_network(ds_json *j, const ds_results *r, size_t i)
     if (r->enrichment != NULL && i < r->enrichment->n_networks)
         write_enrichment(j, r->enrichment, i);
     write_hosts(j, r, n);
+    if (r->honeypot != NULL)
+        write_app_scans(j, r, n);
     ds_json_object_end(j);
 }
 
-/* write_countries - Figure 1, and which enrichment sources were used. */
+/* write_enrichment_summary - Figure 1, and which enrichment sources were used. */
 static void write_enrichment_summary(ds_json *j, const ds_results *r)
 {
     const ds_enrichment *e = r->enrichment;
@@ -363,6 +414,8 @@ ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err)
     write_top_ports(j, r);
     if (r->sweep != NULL && r->sweep->counts != NULL)
         write_sweep(j, r->sweep);
+    if (r->honeypot != NULL)
+        write_honeypot(j, r);
     ds_json_object_end(j);
     ds_status st = ds_json_finish(j, err);
     ds_json_free(j);
