@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
+    {"report", "results JSON -> one offline HTML page of the paper's figures and tables",
+     cmd_report},
     {NULL, NULL, NULL},
 };
 

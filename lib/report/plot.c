@@ -53,8 +53,12 @@ static double unit(const ds_scale *s, double v)
         double p = clamp(v, 0, DS_PORT_END);
         if (p < DS_PORT_LOW_END)
             return DS_PORT_LOW_SHARE * log1p(p) / log1p(DS_PORT_LOW_END);
-        return DS_PORT_LOW_SHARE +
-               (1 - DS_PORT_LOW_SHARE) * (p - DS_PORT_LOW_END) / (DS_PORT_END - DS_PORT_LOW_END);
+        if (p < DS_PORT_MID_END)
+            return DS_PORT_LOW_SHARE + (DS_PORT_MID_SHARE - DS_PORT_LOW_SHARE) *
+                                           (p - DS_PORT_LOW_END) /
+                                           (DS_PORT_MID_END - DS_PORT_LOW_END);
+        return DS_PORT_MID_SHARE +
+               (1 - DS_PORT_MID_SHARE) * (p - DS_PORT_MID_END) / (DS_PORT_END - DS_PORT_MID_END);
     }
     case DS_SCALE_BAND:
         break;
@@ -169,11 +173,10 @@ size_t ds_scale_ticks(const ds_scale *s, size_t count, double min_gap_px, double
         break;
     }
     case DS_SCALE_PORT: {
-        static const double low[] = {0, 22, 80, 443};
+        static const double low[] = {0, 22, 80, 443, DS_PORT_LOW_END, 3389, 8080};
         for (size_t i = 0; i < sizeof(low) / sizeof(low[0]); i++)
             tick_add(&b, low[i]);
-        tick_add(&b, DS_PORT_LOW_END);
-        linear_ticks(DS_PORT_LOW_END + 1, DS_PORT_END - 1, count > 4 ? count - 4 : 2, &b);
+        linear_ticks(DS_PORT_MID_END + 1, DS_PORT_END - 1, count > 7 ? count - 7 : 3, &b);
         tick_add(&b, DS_PORT_END - 1);
         break;
     }
@@ -228,6 +231,12 @@ const char *ds_tick_number(double v, char *buf, size_t cap, void *ctx)
     return buf;
 }
 
+const char *ds_tick_band_label(double v, char *buf, size_t cap, void *ctx)
+{
+    const char *const *labels = ctx;
+    return labels != NULL && v >= 0 ? labels[(size_t)v] : "";
+}
+
 static void mark_open(ds_plot *p, const ds_plot_mark *m)
 {
     if (m != NULL && m->href != NULL) {
@@ -244,6 +253,8 @@ static void mark_attrs(ds_plot *p, const char *kind, const ds_plot_mark *m)
     if (m == NULL)
         return;
     ds_html_attr(p->out, "class", m->cls);
+    if (m->opacity > 0 && m->opacity < 1)
+        fprintf(p->out, " fill-opacity=\"%.2f\"", m->opacity);
     for (size_t i = 0; i < m->n_data; i++) {
         char name[64];
         snprintf(name, sizeof(name), "data-%s", m->data[i].name);
@@ -475,8 +486,7 @@ void ds_plot_legend(ds_plot *p, double x, double y, const ds_plot_legend_item *i
         if (items[i].line)
             line_px(out, x, y + 5, x + 14, y + 5, items[i].cls);
         else
-            ds_plot_rect(p, NULL, x + 2, y, 10, 10,
-                         &(ds_plot_mark){items[i].cls, NULL, NULL, NULL, 0});
+            ds_plot_rect(p, NULL, x + 2, y, 10, 10, &(ds_plot_mark){.cls = items[i].cls});
         text_at(out, x + 18, y + 9, "start", NULL, 0, items[i].label);
         /* 6.5 px per character is about the width of the 11 px sans-serif legend text. */
         x += 18 + 6.5 * (double)(items[i].label != NULL ? strlen(items[i].label) : 0) + 14;

@@ -8,10 +8,11 @@
  *   linear   d0..d1 -> r0..r1
  *   log      log10, d0 > 0
  *   band     n equal bands (categories, windows) with padding between them
- *   port     TCP/UDP ports 0..65536: log(1 + p) below 1024 over the first DS_PORT_LOW_SHARE
- *            of the range, linear above, so that 22 and 80 are far apart and 60000 is still
- *            well below 65535 (a linear scale puts 22 on the axis; a log scale squeezes
- *            10000..65535 into a sixth of it)
+ *   port     TCP/UDP ports 0..65536 in three pieces: 0..1023 on a log(1 + p) scale over the
+ *            first 40% of the range (22, 80 and 443 far apart), 1024..10239 linear over the
+ *            next 20% (3389, 8080), 10240..65535 linear over the last 40% (60000 still well
+ *            below 65535). A linear scale puts 22 on the axis; a log scale squeezes
+ *            10000..65535 into a sixth of it.
  *
  * Every mark carries data-mark="<kind>" (bar, point, cell, line, region) so that a test or a
  * script can count them, an optional tooltip (<title>), an optional link and optional data-*
@@ -33,9 +34,11 @@ typedef enum ds_scale_kind {
     DS_SCALE_PORT,
 } ds_scale_kind;
 
-/* The port scale: the share of the range that ports 0..1023 take, and where they end. */
-#define DS_PORT_LOW_SHARE 0.45
+/* The port scale's pieces: where they end and the share of the range each ends at. */
 #define DS_PORT_LOW_END   1024.0
+#define DS_PORT_LOW_SHARE 0.40
+#define DS_PORT_MID_END   10240.0
+#define DS_PORT_MID_SHARE 0.60
 #define DS_PORT_END       65536.0
 
 typedef struct ds_scale {
@@ -72,8 +75,8 @@ void ds_scale_nice(ds_scale *s, size_t count);
  * ds_scale_ticks - tick values for an axis, ascending, at most `cap` of them and none closer
  * than min_gap_px to the previous one on screen. linear: round steps, about `count`; log: the
  * powers of ten (with 2 and 5 between them when there is room); band: the band indices, every
- * k-th when they do not fit; port: well-known ports (0, 22, 80, 443, 1024) and round numbers
- * above 1024, up to 65535. Returns how many were written to ticks.
+ * k-th when they do not fit; port: well-known ports (0, 22, 80, 443, 1024, 3389, 8080) and
+ * round numbers above 10240, up to 65535. Returns how many were written to ticks.
  */
 size_t ds_scale_ticks(const ds_scale *s, size_t count, double min_gap_px, double *ticks,
                       size_t cap);
@@ -103,6 +106,7 @@ typedef struct ds_plot_mark {
     const char *href;  /* the mark is wrapped in <a href="..."> (escaped) */
     const ds_plot_data *data;
     size_t n_data;
+    double opacity; /* fill-opacity in (0, 1); 0: the style sheet's */
 } ds_plot_mark;
 
 /*
@@ -118,6 +122,9 @@ typedef const char *(*ds_tick_label)(double v, char *buf, size_t cap, void *ctx)
 
 /* ds_tick_number - the default label: v with as few digits as it needs, 1,000s separated. */
 const char *ds_tick_number(double v, char *buf, size_t cap, void *ctx);
+
+/* ds_tick_band_label - for band scales: ctx is an array of strings, one per band. */
+const char *ds_tick_band_label(double v, char *buf, size_t cap, void *ctx);
 
 typedef enum ds_axis_side {
     DS_AXIS_BOTTOM = 0,
