@@ -48,7 +48,12 @@ static void write_facts(FILE *out, const rp_doc *doc, const rp_net *net)
     double d;
     ds_html_raw(out, "<dl class=\"facts\">\n");
     const char *first = rp_str(v, "first_window"), *last = rp_str(v, "last_window");
-    size_t scans = ds_jval_object_len(ds_jval_get(v, "port_sets"));
+    const ds_jval *ps = ds_jval_get(v, "port_sets");
+    size_t scans = ds_jval_object_len(ps);
+    if (first == NULL && scans > 0)
+        first = ds_jval_object_key(ps, 0, NULL);
+    if (last == NULL && scans > 0)
+        last = ds_jval_object_key(ps, scans - 1, NULL);
     if (ds_jval_get(v, "scan_windows") != NULL)
         scans = ds_jval_array_len(ds_jval_get(v, "scan_windows"));
     snprintf(text, sizeof(text), "%s " DASH " %s, %zu scan windows of %zu",
@@ -207,10 +212,12 @@ static void port_chart(FILE *out, rp_doc *doc, const rp_net *net, ds_plot_run *r
     rp_window_axis_draw(&p, doc, layout, NULL);
     ds_plot_end(&p);
     ds_html_raw(out, "<figcaption>Scan-target ports in each scan window (grey columns; the "
-                     "others are windows without an Internet-wide scan). Ports 0\xE2\x80\x93"
-                     "1023 take the lower 45% of the axis on a log scale, the rest is linear. "
-                     "Nearby ports merge into one mark, paler when sparsely filled; hover for "
-                     "the ports.</figcaption>\n</figure>\n");
+                     "others are windows without an Internet-wide scan). The port axis has "
+                     "three parts: 0\xE2\x80\x93"
+                     "1023 on a log scale (lower 40%), 1024\xE2\x80\x93"
+                     "10239 and 10240\xE2\x80\x93"
+                     "65535 linear (20% and 40%). Nearby ports merge into one mark, paler when "
+                     "sparsely filled; hover for the ports.</figcaption>\n</figure>\n");
 }
 
 static void size_chart(FILE *out, rp_doc *doc, const rp_net *net)

@@ -102,6 +102,10 @@ const char *rp_cat_label(int cat)
 void rp_td_num(FILE *out, double sort_value, const char *text)
 {
     char buf[32];
+    if (isnan(sort_value)) {
+        rp_td_unknown(out);
+        return;
+    }
     fputs("<td class=\"num\"", out);
     ds_html_attr(out, "data-sort", rp_fmt_sort(sort_value, buf));
     fputc('>', out);

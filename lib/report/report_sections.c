@@ -321,7 +321,7 @@ void rp_write_countries(FILE *out, rp_doc *doc)
         cc[k].blocks++;
     }
     qsort(cc, n, sizeof(*cc), cmp_country);
-    double plot_w = clampd(40.0 * (double)n, 200, 900);
+    double plot_w = clampd(40.0 * (double)n, 320, 900);
     bool rotate = n > 24;
     ds_plot p;
     ds_html_raw(out, "<figure>\n");
@@ -403,7 +403,7 @@ static void place_label(const ds_plot *p, placed *done, size_t n_done, double x,
         double tx = x + cand[k].dx, ty = y + cand[k].dy;
         double x0 = cand[k].align == 0 ? tx : cand[k].align == 1 ? tx - w / 2 : tx - w;
         placed b = {x0, ty - 10, x0 + w, ty + 2};
-        bool ok = b.x0 >= p->left - 30 && b.x1 <= p->width && b.y0 >= 0 && b.y1 <= p->bot;
+        bool ok = b.x0 >= p->left - 30 && b.x1 <= p->width && b.y0 >= 0 && b.y1 <= p->bot + 8;
         for (size_t i = 0; ok && i < n_done; i++)
             ok = !overlaps(b, done[i]);
         if (ok || k + 1 == sizeof(cand) / sizeof(cand[0])) {

@@ -74,6 +74,10 @@ static void test_port_scale_readable(void **state)
     for (int p = 0; p < 65535; p++)
         assert_true(ds_scale_map(&s, p + 1) < ds_scale_map(&s, p));
     assert_true(fabs(ds_scale_map(&s, 1023.9999) - ds_scale_map(&s, 1024)) < 0.01);
+    assert_true(fabs(ds_scale_map(&s, 10239.9999) - ds_scale_map(&s, 10240)) < 0.01);
+    /* the registered ports between keep room too */
+    assert_true(ds_scale_map(&s, 1024) - ds_scale_map(&s, 3389) >= 12);
+    assert_true(ds_scale_map(&s, 3389) - ds_scale_map(&s, 8080) >= 12);
 }
 
 static void assert_ticks_spaced(const ds_scale *s, const double *t, size_t n, double gap)
@@ -184,8 +188,10 @@ static void test_marks_counted_and_escaped(void **state)
                                 .grid = true});
     ds_plot_data data[] = {{"block", "1.2.0.0/16\"><script>"}};
     for (size_t i = 0; i < 3; i++)
-        ds_plot_bar(&p, i, 0, (double)i * 3,
-                    &(ds_plot_mark){"bar-a", "<script>alert(1)</script>", NULL, data, 1});
+        ds_plot_bar(
+            &p, i, 0, (double)i * 3,
+            &(ds_plot_mark){
+                .cls = "bar-a", .title = "<script>alert(1)</script>", .data = data, .n_data = 1});
     ds_plot_point(&p, 0.5, 5, 4, &(ds_plot_mark){.href = "#x\" onclick=\"y", .title = "o'k"});
     ds_plot_point(&p, 1.5, 7, 4, NULL);
     double xs[] = {0, 1, 2}, ys[] = {1, NAN, 3};
