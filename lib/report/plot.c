@@ -167,7 +167,15 @@ size_t ds_scale_ticks(const ds_scale *s, size_t count, double min_gap_px, double
         break;
     }
     case DS_SCALE_BAND: {
+        /* every k-th band: at most count of them, min_gap_px apart, within the buffer */
         size_t every = s->bands <= count ? 1 : (s->bands + count - 1) / count;
+        double step = fabs(band_step(s));
+        if (step > 0 && min_gap_px > step) {
+            size_t by_gap = (size_t)ceil(min_gap_px / step);
+            every = by_gap > every ? by_gap : every;
+        }
+        size_t by_cap = (s->bands + b.cap - 1) / b.cap;
+        every = by_cap > every ? by_cap : every;
         for (size_t i = 0; i < s->bands; i += every)
             tick_add(&b, (double)i);
         break;

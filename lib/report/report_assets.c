@@ -14,6 +14,7 @@ const char rp_css[] =
     ":root{--routine:#1f6fb2;--semi:#d98200;--adhoc:#c0392b;--other:#7a7a7a;--ink:#1d1d1f;"
     "--muted:#5f6368;--line:#d5d8dc;--alt:#f4f6f8}\n"
     "*{box-sizing:border-box}\n"
+    "[hidden]{display:none!important}\n"
     "body{margin:0;font:14px/1.45 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\","
     "Arial,sans-serif;color:var(--ink);background:#fff}\n"
     "a{color:#0b57d0}\n"

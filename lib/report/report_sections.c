@@ -41,6 +41,8 @@ rp_window_axis rp_window_axis_layout(const rp_doc *doc, double plot_width)
         if (len > longest)
             longest = len;
     }
+    if (longest > 40) /* tick labels are cut at 63 bytes; keep the margin sane */
+        longest = 40;
     double text = 6.5 * (double)longest;
     double step = doc->n_windows > 0 ? plot_width / (double)doc->n_windows : plot_width;
     if (step >= text + 8)
@@ -404,7 +406,9 @@ static void place_label(const ds_plot *p, placed *done, size_t n_done, double x,
         double x0 = cand[k].align == 0 ? tx : cand[k].align == 1 ? tx - w / 2 : tx - w;
         placed b = {x0, ty - 10, x0 + w, ty + 2};
         bool ok = b.x0 >= p->left - 30 && b.x1 <= p->width && b.y0 >= 0 && b.y1 <= p->bot + 8;
-        for (size_t i = 0; ok && i < n_done; i++)
+        /* collisions are looked for among the first labels only, so that a result with
+         * thousands of blocks stays linear; such a chart is a cloud anyway */
+        for (size_t i = 0; ok && i < n_done && i < 400; i++)
             ok = !overlaps(b, done[i]);
         if (ok || k + 1 == sizeof(cand) / sizeof(cand[0])) {
             if (!ok) { /* nowhere free: the first spot, overlapping */

@@ -141,6 +141,12 @@ static void test_ticks(void **state)
     assert_near(t[1], 10);
     n = ds_scale_ticks(&s, 10, 0, t, 3); /* never beyond cap */
     assert_int_equal(n, 3);
+    /* 8,760 hourly windows on 720 pixels, labels 40 pixels apart: spread over all of them */
+    s = ds_scale_band(8760, 0, 720, 0);
+    n = ds_scale_ticks(&s, 8760, 40, t, 64);
+    assert_true(n >= 10 && n <= 18);
+    assert_true(t[n - 1] >= 8760 - 8760 / 18);
+    assert_ticks_spaced(&s, t, n, 40 - 1e-9);
 }
 
 static void test_labels_and_numbers(void **state)
