@@ -85,10 +85,17 @@ const char rp_css[] =
     ".warn{color:var(--adhoc)}\n"
     "td.current{background:#fff3c4;font-weight:600}\n"
     ".chips{display:flex;flex-wrap:wrap;gap:4px 10px;font-size:13px}\n"
+    "@page{margin:12mm}\n"
     "@media print{body{font-size:10pt}nav.toc,.controls,.back{display:none}"
-    "main{padding:0;max-width:none}header.page{padding:0 0 8px}"
-    "figure,table,tr,.facts{break-inside:avoid}.block{break-before:page}"
+    "main,footer.page{padding:0;max-width:none}header.page{padding:0 0 8px}"
+    "figure,tr,.facts{break-inside:avoid}h2,h3,h4{break-after:avoid}"
+    ".block{break-before:page}#blocks h2+.block{break-before:auto}"
     "a{color:inherit;text-decoration:none}.wide{overflow:visible}"
+    "#networks th,#networks td{padding:2px 3px;font-size:7pt;white-space:normal}"
+    "#networks td.text{min-width:0}"
+    ".block .cols{flex-wrap:nowrap;gap:12px}.block .cols>figure{flex:1 1 0;min-width:0;"
+    "display:block}.block .cols>figure svg{width:100%;height:auto}"
+    ".block .cols>figure figcaption{display:block}"
     "svg,rect,circle,.card{print-color-adjust:exact;-webkit-print-color-adjust:exact}}\n";
 
 const char rp_script[] =
