@@ -75,6 +75,12 @@ grep -q 'from &lt;stdin&gt;' "$work/stdin.html" || { echo "FAIL: stdin is not na
 check stdin-broken 1 "$DARKSCAN" report --results - -o "$work/stdin2.html" <"$work/broken.json"
 grep_err stdin-broken "<stdin>:2:25: "
 
+# An empty result (no constant scanners) is still a whole, valid page.
+printf '{"networks": [], "windows": [{"label": "2019-01", "complete": false}]}\n' >"$work/empty.json"
+check empty 0 "$DARKSCAN" report --results "$work/empty.json" -o "$work/empty.html"
+static empty "$work/empty.html"
+grep -q 'No constant Internet-wide scanner blocks' "$work/empty.html" || { echo "FAIL: empty page" >&2; fail=1; }
+
 # analyze -o DIR: report.html beside results.json, byte for byte what `report` makes of it.
 python3 "$here/method_ref.py" generate "$work/mr" --seed 3 --files 2 >/dev/null || fail=1
 check analyze 0 "$DARKSCAN" analyze -q --sweep -D "$work/mr/darknet.txt" -o "$work/res" "$work/mr/caps"
