@@ -53,6 +53,31 @@ awk -v n="$records" -v size="$size" -v bare="$bare" -v rd="$rd" -v rb="$rss_bare
     printf "  read + decode / bare read: %.1f%% (target >= 50%%)\n", 100 * bare / rd
 }'
 
+# The whole analysis (read, decode, aggregate, detect) on the same capture, one and two
+# threads, with the reader alone as the baseline measured above. The darknet is bench_gen's
+# four /24s.
+darknet=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24
+an1_s=() an2_s=()
+for ((i = 0; i < runs; i++)); do
+    read -r s rss_an1 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 1 -d "$darknet" "$file")
+    [[ $st == 0 ]] || { echo "bench: analyze failed ($st)" >&2; exit 1; }
+    an1_s+=("$s")
+    read -r s rss_an2 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 2 -d "$darknet" "$file")
+    an2_s+=("$s")
+done
+an1=$(printf '%s\n' "${an1_s[@]}" | best)
+an2=$(printf '%s\n' "${an2_s[@]}" | best)
+echo
+awk -v n="$records" -v rd="$rd" -v a1="$an1" -v a2="$an2" -v r1="$rss_an1" -v r2="$rss_an2" \
+    -v runs="$runs" 'BEGIN {
+    printf "analysis: darkscan analyze on the same capture, |D| = 1024 (best of %d)\n", runs
+    printf "  %-32s %14s %12s %14s\n", "", "packets/s", "seconds", "peak RSS MiB"
+    printf "  %-32s %14.0f %12.3f %14s\n", "ds_reader read + decode", n / rd, rd, "-"
+    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 1", n / a1, a1, r1 / 1024
+    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 2 (one file)", n / a2, a2, r2 / 1024
+    printf "  analyze -j 1 / read + decode: %.1f%%\n", 100 * rd / a1
+}'
+
 # ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
 echo
 "$bin"/bench_darknet "${BENCH_SECONDS:-1}"

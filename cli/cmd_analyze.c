@@ -41,6 +41,13 @@ static const char usage_text[] =
     "                            than this share of it (0.03125)\n"
     "      --sweep               also count constant scanners over a grid of alpha, n, m\n"
     "\n"
+    "Application-layer scanning (the paper's Table 4):\n"
+    "      --honeypot-log FILE   sessions of an all-port honeypot (darkscan honeypot's CSV,\n"
+    "                            plain or gzip); repeatable\n"
+    "      --honeypot-addrs N    honeypot addresses (the distinct destinations in the logs)\n"
+    "      --honeypot-quorum N   sessions on at least N addresses make a port count (half\n"
+    "                            the addresses, rounded up)\n"
+    "\n"
     "Output:\n"
     "  -o, --out DIR             write results.json, CSV tables and report.html into DIR\n"
     "                            (created)\n"
@@ -62,6 +69,9 @@ enum {
     OPT_SWEEP,
     OPT_JSON,
     OPT_TOP,
+    OPT_HONEYPOT_LOG,
+    OPT_HONEYPOT_ADDRS,
+    OPT_HONEYPOT_QUORUM,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +89,9 @@ static const struct option long_options[] = {
     {"out", required_argument, NULL, 'o'},
     {"json", required_argument, NULL, OPT_JSON},
     {"top", required_argument, NULL, OPT_TOP},
+    {"honeypot-log", required_argument, NULL, OPT_HONEYPOT_LOG},
+    {"honeypot-addrs", required_argument, NULL, OPT_HONEYPOT_ADDRS},
+    {"honeypot-quorum", required_argument, NULL, OPT_HONEYPOT_QUORUM},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -200,6 +213,10 @@ typedef struct options {
     bool quiet;
     bool sweep;
     uint64_t threads;
+    const char **honeypot_logs;
+    size_t n_honeypot_logs;
+    uint64_t honeypot_addrs;
+    uint64_t honeypot_quorum;
 } options;
 
 /* parse_options - returns -1 to go on, else the exit code. */
@@ -279,6 +296,27 @@ static int parse_options(int argc, char **argv, options *o)
             if (!cli_parse_u64("analyze", "--top", optarg, 0, 65536, &o->top))
                 return DS_EXIT_USAGE;
             break;
+        case OPT_HONEYPOT_LOG: {
+            const char **grown =
+                realloc(o->honeypot_logs, (o->n_honeypot_logs + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                cli_error("out of memory");
+                return DS_EXIT_FAIL;
+            }
+            o->honeypot_logs = grown;
+            o->honeypot_logs[o->n_honeypot_logs++] = optarg;
+            break;
+        }
+        case OPT_HONEYPOT_ADDRS:
+            if (!cli_parse_u64("analyze", "--honeypot-addrs", optarg, 1, UINT32_MAX,
+                               &o->honeypot_addrs))
+                return DS_EXIT_USAGE;
+            break;
+        case OPT_HONEYPOT_QUORUM:
+            if (!cli_parse_u64("analyze", "--honeypot-quorum", optarg, 1, UINT32_MAX,
+                               &o->honeypot_quorum))
+                return DS_EXIT_USAGE;
+            break;
         case 'q':
             o->quiet = true;
             break;
@@ -295,9 +333,40 @@ static int parse_options(int argc, char **argv, options *o)
     }
     if (!o->have_darknet)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
+    if ((o->honeypot_addrs || o->honeypot_quorum) && o->n_honeypot_logs == 0)
+        return cli_usage("analyze", "--honeypot-addrs and --honeypot-quorum need --honeypot-log");
     if (optind >= argc)
         return cli_usage("analyze", "no capture files given");
     return -1;
+}
+
+/* app_scan - read the honeypot logs and compute gamma (Table 4); 0 or -1 after a message. */
+static int app_scan(const options *o, ds_results *res)
+{
+    ds_error err;
+    ds_app_sessions *sessions = ds_app_sessions_new(&o->window, o->prefix);
+    if (sessions == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < o->n_honeypot_logs && rc == 0; i++) {
+        if (ds_app_sessions_read(sessions, o->honeypot_logs[i], &cli_diag, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ds_app_scan(res, sessions, (uint32_t)o->honeypot_addrs,
+                               (uint32_t)o->honeypot_quorum, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        rc = -1;
+    }
+    if (rc == 0 && res->honeypot->addresses < res->honeypot->quorum)
+        cli_warn("the quorum (%" PRIu32 ") is larger than the honeypot's %" PRIu32
+                 " addresses: no port can count",
+                 res->honeypot->quorum, res->honeypot->addresses);
+    ds_app_sessions_free(sessions);
+    return rc;
 }
 
 static void report_incomplete(const ds_results *res)
@@ -334,6 +403,7 @@ int cmd_analyze(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) {
         ds_darknet_free(o.darknet);
+        free(o.honeypot_logs);
         return rc;
     }
 
@@ -378,6 +448,8 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
+    if (o.n_honeypot_logs > 0 && app_scan(&o, res) != 0)
+        goto out;
     if (!o.quiet)
         report_incomplete(res);
 
@@ -414,5 +486,6 @@ out:
     ds_aggregate_free(merged);
     ds_path_list_free(&inputs);
     ds_darknet_free(o.darknet);
+    free(o.honeypot_logs);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include "darkscan/detect.h"
 #include "darkscan/output.h"
 #include "darkscan/read.h"
+#include "darkscan/appscan.h"
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
 #include "darkscan/honeypot.h"

@@ -74,25 +74,45 @@ typedef struct ds_port_set {
     uint32_t n;      /* |P_t(A)| */
 } ds_port_set;
 
+/* gamma of one block in one honeypot window (METHOD.md, "Application-layer scanning"). */
+typedef struct ds_app_scan_result {
+    int64_t window;          /* tau */
+    uint32_t ports;          /* |P_tau(x)| */
+    uint32_t app_ports;      /* ports of P_tau(x) with sessions on >= quorum honeypot addresses */
+    uint16_t *app_port_list; /* those ports, ascending */
+} ds_app_scan_result;
+
 /* A constant Internet-wide scanner block and its characterisation. */
 typedef struct ds_network {
-    uint32_t block;           /* first address of the block */
-    unsigned prefix;          /* block prefix length */
-    ds_category category;     /* from the medians below */
-    ds_ratio jaccard_median;  /* median of Jaccard over all unordered pairs of T(A) */
-    ds_ratio simpson_median;  /* median of Simpson over the same pairs */
-    ds_port_set *port_sets;   /* one per scan window, ascending window: T(A) and P_t(A) */
-    size_t n_scan_windows;    /* |T(A)| */
-    uint32_t ports_max;       /* max |P_t(A)| over T(A) */
-    uint32_t ports_min;       /* min |P_t(A)| over T(A) */
-    uint64_t syn_packets;     /* SYN packets to D from the block, every window */
-    uint64_t mirai_packets;   /* of which with TCP seq == destination address */
-    uint64_t zmap_packets;    /* of which with IP ID 54321 */
-    uint64_t masscan_packets; /* of which with the Masscan IP ID */
-    uint32_t top24;           /* the /24 with the most SYN packets to D (ties: lower) */
-    uint64_t top24_packets;   /* its SYN packets */
-    uint64_t hosts;           /* distinct source hosts that sent SYN packets to D */
+    uint32_t block;                /* first address of the block */
+    unsigned prefix;               /* block prefix length */
+    ds_category category;          /* from the medians below */
+    ds_ratio jaccard_median;       /* median of Jaccard over all unordered pairs of T(A) */
+    ds_ratio simpson_median;       /* median of Simpson over the same pairs */
+    ds_port_set *port_sets;        /* one per scan window, ascending window: T(A) and P_t(A) */
+    size_t n_scan_windows;         /* |T(A)| */
+    uint32_t ports_max;            /* max |P_t(A)| over T(A) */
+    uint32_t ports_min;            /* min |P_t(A)| over T(A) */
+    uint64_t syn_packets;          /* SYN packets to D from the block, every window */
+    uint64_t mirai_packets;        /* of which with TCP seq == destination address */
+    uint64_t zmap_packets;         /* of which with IP ID 54321 */
+    uint64_t masscan_packets;      /* of which with the Masscan IP ID */
+    uint32_t top24;                /* the /24 with the most SYN packets to D (ties: lower) */
+    uint64_t top24_packets;        /* its SYN packets */
+    uint64_t hosts;                /* distinct source hosts that sent SYN packets to D */
+    ds_app_scan_result *app_scans; /* per honeypot window with a scan (ascending), or NULL */
+    size_t n_app_scans;
 } ds_network;
+
+/* What the honeypot contributed (ds_app_scan), when a session log was given. */
+typedef struct ds_honeypot_info {
+    uint32_t addresses;     /* honeypot addresses (given, or distinct destinations) */
+    uint32_t quorum;        /* sessions needed per port */
+    uint64_t sessions;      /* IPv4 sessions read */
+    uint64_t ipv6_sessions; /* sessions from IPv6 sources (cannot be in an IPv4 block) */
+    int64_t *windows;       /* windows the sessions cover, ascending */
+    size_t n_windows;
+} ds_honeypot_info;
 
 /* One window of the input. */
 typedef struct ds_window_result {
@@ -147,6 +167,7 @@ typedef struct ds_results {
     size_t n_top_ports;
     uint32_t top_ports_total_sets; /* port sets of routine and semi-routine blocks */
     struct ds_sweep *sweep;        /* threshold sensitivity when requested, else NULL */
+    ds_honeypot_info *honeypot;    /* application-layer scanning when requested, else NULL */
 } ds_results;
 
 /*

@@ -586,7 +586,13 @@ void ds_results_free(ds_results *r)
         for (size_t t = 0; t < r->networks[i].n_scan_windows; t++)
             free(r->networks[i].port_sets[t].ports);
         free(r->networks[i].port_sets);
+        for (size_t t = 0; t < r->networks[i].n_app_scans; t++)
+            free(r->networks[i].app_scans[t].app_port_list);
+        free(r->networks[i].app_scans);
     }
+    if (r->honeypot != NULL)
+        free(r->honeypot->windows);
+    free(r->honeypot);
     free(r->networks);
     free(r->windows);
     free(r->top_ports);

@@ -121,6 +121,55 @@ static void write_windows(ds_json *j, const ds_results *r)
     ds_json_array_end(j);
 }
 
+static void write_app_scan(ds_json *j, const ds_results *r, const ds_app_scan_result *a)
+{
+    char label[32];
+    ds_json_object_begin(j);
+    key_string(j, "window", ds_window_label(&r->window, a->window, label, sizeof(label)));
+    key_uint(j, "ports", a->ports);
+    key_uint(j, "app_ports", a->app_ports);
+    key_double(j, "ratio", share(a->app_ports, a->ports));
+    ds_json_key(j, "app_port_list");
+    ds_json_array_begin(j);
+    for (uint32_t k = 0; k < a->app_ports; k++)
+        ds_json_uint(j, a->app_port_list[k]);
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
+/* app_scan: the latest honeypot window with a scan (null when none); app_scans: all of them. */
+static void write_app_scans(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    ds_json_key(j, "app_scan");
+    if (n->n_app_scans == 0)
+        ds_json_null(j);
+    else
+        write_app_scan(j, r, &n->app_scans[n->n_app_scans - 1]);
+    ds_json_key(j, "app_scans");
+    ds_json_array_begin(j);
+    for (size_t t = 0; t < n->n_app_scans; t++)
+        write_app_scan(j, r, &n->app_scans[t]);
+    ds_json_array_end(j);
+}
+
+static void write_honeypot(ds_json *j, const ds_results *r)
+{
+    const ds_honeypot_info *h = r->honeypot;
+    char label[32];
+    ds_json_key(j, "honeypot");
+    ds_json_object_begin(j);
+    key_uint(j, "addresses", h->addresses);
+    key_uint(j, "quorum", h->quorum);
+    key_uint(j, "sessions", h->sessions);
+    key_uint(j, "ipv6_sessions", h->ipv6_sessions);
+    ds_json_key(j, "windows");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < h->n_windows; i++)
+        ds_json_string(j, ds_window_label(&r->window, h->windows[i], label, sizeof(label)));
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
 static void write_network(ds_json *j, const ds_results *r, const ds_network *n)
 {
     char buf[32], label[32];
@@ -163,6 +212,8 @@ static void write_network(ds_json *j, const ds_results *r, const ds_network *n)
     key_double(j, "zmap", share(n->zmap_packets, n->syn_packets));
     key_double(j, "masscan", share(n->masscan_packets, n->syn_packets));
     ds_json_object_end(j);
+    if (r->honeypot != NULL)
+        write_app_scans(j, r, n);
     ds_json_object_end(j);
 }
 
@@ -223,6 +274,8 @@ ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err)
     write_top_ports(j, r);
     if (r->sweep != NULL && r->sweep->counts != NULL)
         write_sweep(j, r->sweep);
+    if (r->honeypot != NULL)
+        write_honeypot(j, r);
     ds_json_object_end(j);
     ds_status st = ds_json_finish(j, err);
     ds_json_free(j);

@@ -120,11 +120,40 @@ static void write_top_ports(const ds_results *r, FILE *f, size_t top_n)
     }
 }
 
+/* Table 4: application-layer scanning ratio per block, in the honeypot windows. */
+static void write_app_scan(const ds_results *r, FILE *f)
+{
+    const ds_honeypot_info *h = r->honeypot;
+    fprintf(f,
+            "\nApplication-layer scanning (honeypot: %" PRIu32 " addresses, quorum %" PRIu32
+            ", %" PRIu64 " sessions):\n",
+            h->addresses, h->quorum, h->sessions);
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const ds_network *n = &r->networks[i];
+        for (size_t k = 0; k < n->n_app_scans; k++) {
+            const ds_app_scan_result *a = &n->app_scans[k];
+            char block[20], label[32];
+            if (shown++ == 0)
+                fprintf(f, "%-18s %-12s %7s %9s %7s\n", "block", "window", "ports", "app ports",
+                        "gamma");
+            fprintf(f, "%-18s %-12s %7" PRIu32 " %9" PRIu32 " %6.1f%%\n",
+                    ds_block_format(n->block, n->prefix, block),
+                    ds_window_label(&r->window, a->window, label, sizeof(label)), a->ports,
+                    a->app_ports, pct(a->app_ports, a->ports));
+        }
+    }
+    if (shown == 0)
+        fprintf(f, "no constant scanner block scanned in the honeypot's windows\n");
+}
+
 ds_status ds_results_write_summary(const ds_results *r, FILE *f, size_t top_n, ds_error *err)
 {
     write_overview(r, f);
     write_networks(r, f);
     write_top_ports(r, f, top_n);
+    if (r->honeypot != NULL)
+        write_app_scan(r, f);
     if (ferror(f))
         return ds_error_set(err, DS_ERR_IO, "write failed: %s", strerror(errno));
     return DS_OK;

@@ -162,6 +162,31 @@ static ds_status write_sweep(const ds_results *r, const char *dir, ds_error *err
     return table_close(&t, err);
 }
 
+/* Table 4: gamma per block and honeypot window. */
+static ds_status write_app_scan(const ds_results *r, const char *dir, ds_error *err)
+{
+    table t;
+    ds_status st = table_open(&t, dir, "app_scan.csv",
+                              "block,window,ports,app_ports,ratio,app_port_list", err);
+    if (st != DS_OK)
+        return st;
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const ds_network *n = &r->networks[i];
+        char block[20], label[32], ratio[DS_DOUBLE_BUF];
+        ds_block_format(n->block, n->prefix, block);
+        for (size_t k = 0; k < n->n_app_scans; k++) {
+            const ds_app_scan_result *a = &n->app_scans[k];
+            fprintf(t.f, "%s,%s,%" PRIu32 ",%" PRIu32 ",%s,", block,
+                    ds_window_label(&r->window, a->window, label, sizeof(label)), a->ports,
+                    a->app_ports, ds_fmt_double(share(a->app_ports, a->ports), ratio));
+            for (uint32_t p = 0; p < a->app_ports; p++)
+                fprintf(t.f, "%s%u", p ? " " : "", a->app_port_list[p]);
+            fputc('\n', t.f);
+        }
+    }
+    return table_close(&t, err);
+}
+
 ds_status ds_results_write_tables(const ds_results *r, const char *dir, ds_error *err)
 {
     ds_status st = write_networks(r, dir, err);
@@ -173,5 +198,7 @@ ds_status ds_results_write_tables(const ds_results *r, const char *dir, ds_error
         st = write_windows(r, dir, err);
     if (st == DS_OK && r->sweep != NULL && r->sweep->counts != NULL)
         st = write_sweep(r, dir, err);
+    if (st == DS_OK && r->honeypot != NULL)
+        st = write_app_scan(r, dir, err);
     return st;
 }
