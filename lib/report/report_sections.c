@@ -909,7 +909,7 @@ void rp_write_top_ports(FILE *out, rp_doc *doc)
 
 void rp_write_app_scan(FILE *out, rp_doc *doc)
 {
-    char buf[32];
+    char buf[32], buf2[32];
     size_t rows = 0;
     ds_html_raw(out, "<section id=\"table4\">\n<h2>Table 4. Application-layer scanning</h2>\n"
                      "<table id=\"app-scan\" class=\"sortable\"><thead><tr><th>Ref</th>"
@@ -945,8 +945,25 @@ void rp_write_app_scan(FILE *out, rp_doc *doc)
                  "honeypot listened. \xCE\xB3 is the share of the ports of the port set "
                  "P<sub>\xCF\x84</sub> on which the block went on to establish TCP sessions "
                  "with at least half of the honeypot's addresses (application-layer "
-                 "scanning), as in the paper's Table 4.</p>\n</section>\n",
+                 "scanning), as in the paper's Table 4.",
                  rows, doc->n_nets);
+    /* the honeypot itself, as analyze --honeypot-log describes it */
+    const ds_jval *hp = ds_jval_get(doc->root, "honeypot");
+    uint64_t addresses, quorum, sessions;
+    if (rp_u64(hp, "addresses", &addresses) && rp_u64(hp, "quorum", &quorum)) {
+        ds_html_rawf(out, " The honeypot: %s addresses, a port counts with sessions on %s",
+                     rp_fmt_count(addresses, buf), rp_fmt_count(quorum, buf2));
+        if (rp_u64(hp, "sessions", &sessions))
+            ds_html_rawf(out, "; %s sessions", rp_fmt_count(sessions, buf));
+        const ds_jval *wins = ds_jval_get(hp, "windows");
+        for (size_t i = 0; i < ds_jval_array_len(wins); i++) {
+            const char *w = ds_jval_string(ds_jval_array_at(wins, i), NULL);
+            ds_html_raw(out, i == 0 ? " in " : ", ");
+            ds_html_text(out, w != NULL ? w : "?");
+        }
+        ds_html_raw(out, ".");
+    }
+    ds_html_raw(out, "</p>\n</section>\n");
 }
 
 /* ---- threshold sensitivity (--sweep) ---- */

@@ -93,4 +93,23 @@ for b in 10-20-0-0-16 11-30-0-0-16 12-40-0-0-16; do
     grep -q "id=\"block-$b\"" "$work/res/report.html" || { echo "FAIL: no section for $b" >&2; fail=1; }
 done
 
+# analyze --honeypot-log -o DIR: Table 4 from a real app_scan (10.1.2.3 scans 30 ports; a
+# 3-address honeypot sees sessions on 2 of them from at least 2 addresses: gamma 2/30).
+t=1530403200
+python3 "$here/mkpcap.py" "$work/hp.pcap" "scan:$((t + 60)),10.1.2.3,192.0.2.0/28,1-29" \
+    "scan:$((t + 90)),10.1.2.3,192.0.2.0/28,80-80"
+{
+    echo "time,src,src_port,dst,dst_port"
+    for h in 1 2 3; do
+        echo "2018-07-03T00:00:00Z,10.1.2.3,4100$h,198.51.100.$h,80"
+        echo "2018-07-03T00:00:00Z,10.1.2.3,4200$h,198.51.100.$h,22"
+    done
+} >"$work/sessions.csv"
+check honeypot 0 "$DARKSCAN" analyze -q -d 192.0.2.0/28 -m 1 --honeypot-log "$work/sessions.csv" \
+    -o "$work/hp" "$work/hp.pcap"
+static honeypot "$work/hp/report.html"
+grep -q '<td class="num" data-sort="0.0666[0-9]*">6.7%</td></tr>' "$work/hp/report.html" &&
+    grep -q 'The honeypot: 3 addresses, a port counts with sessions on 2' "$work/hp/report.html" ||
+    { echo "FAIL: Table 4 of analyze --honeypot-log" >&2; fail=1; }
+
 exit $fail

@@ -262,7 +262,9 @@ static void test_missing_optional_keys(void **state)
     /* keys present on one block only: columns appear, the other block shows dashes */
     page = render("{\"networks\":[{\"block\":\"1.0.0.0/16\",\"documented\":false,"
                   "\"app_scan\":{\"ratio\":0.5,\"ports\":2,\"app_ports\":1}},"
-                  "{\"block\":\"2.0.0.0/16\",\"documented\":null,\"app_scan\":null}]}");
+                  "{\"block\":\"2.0.0.0/16\",\"documented\":null,\"app_scan\":null}],"
+                  "\"honeypot\":{\"addresses\":31,\"quorum\":16,\"sessions\":1200,"
+                  "\"windows\":[\"2019-07\",\"<b>\"]}}");
     t3 = section(page, "<table id=\"networks\"", "</table>");
     assert_non_null(strstr(t3, "<th>Disclosure</th>"));
     assert_non_null(strstr(t3, ">no</td>"));
@@ -270,6 +272,8 @@ static void test_missing_optional_keys(void **state)
     char *t4 = section(page, "<section id=\"table4\">", "</section>");
     assert_int_equal(count_of(t4, "<tr><td class=\"ref\""), 1);
     assert_non_null(strstr(t4, "1 of 2 blocks"));
+    assert_non_null(strstr(t4, "The honeypot: 31 addresses, a port counts with sessions on 16; "
+                               "1,200 sessions in 2019-07, &lt;b&gt;."));
     free(t4);
     free(t3);
     free(page);
