@@ -81,3 +81,14 @@ awk -v n="$records" -v rd="$rd" -v a1="$an1" -v a2="$an2" -v r1="$rss_an1" -v r2
 # ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
 echo
 "$bin"/bench_darknet "${BENCH_SECONDS:-1}"
+
+# The HTML report of a large result, 34 blocks x 12 windows x 5,000 to 10,000 ports: parsing
+# the results JSON and rendering the page, beside writing that JSON (what analyze does anyway).
+echo
+read -r blocks ports rbytes wsec psec rsec hbytes rss < <("$bin/bench_report" "$cache" 34 max)
+awk -v b="$blocks" -v p="$ports" -v rb="$rbytes" -v w="$wsec" -v ps="$psec" -v rs="$rsec" \
+    -v hb="$hbytes" -v rss="$rss" 'BEGIN {
+    printf "report: %d blocks, %d ports in their port sets\n", b, p
+    printf "  results.json %.1f MB written in %.3f s; parsed in %.3f s; report.html %.2f MB rendered in %.3f s; peak RSS %.0f MiB\n", rb / 1e6, w, ps, hb / 1e6, rs, rss / 1024
+}'
+rm -f "$cache/results.json" "$cache/report.html"

@@ -29,6 +29,7 @@ int cmd_analyze(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_honeypot(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* "darkscan: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

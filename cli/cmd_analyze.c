@@ -59,7 +59,8 @@ static const char usage_text[] =
     "                            the addresses, rounded up)\n"
     "\n"
     "Output:\n"
-    "  -o, --out DIR             write results.json and CSV tables into DIR (created)\n"
+    "  -o, --out DIR             write results.json, CSV tables and report.html into DIR\n"
+    "                            (created)\n"
     "      --json FILE           the results JSON to FILE, '-' for standard output\n"
     "      --top N               ports listed in the summary (10)\n"
     "  -q, --quiet               no summary and no progress\n"
@@ -197,6 +198,23 @@ static int write_json_file(const ds_results *res, const char *path)
         st = ds_error_set(&err, DS_ERR_IO, "%s", strerror(errno));
     if (st != DS_OK) {
         cli_error("%s: %s", path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* write_report - DIR/report.html from the results.json just written: the same code path as
+ * `darkscan report`, so that the report depends only on the results file. */
+static int write_report(const char *dir, const char *json_path)
+{
+    char path[4096];
+    ds_error err;
+    ds_report_options opt;
+    ds_report_options_default(&opt);
+    opt.name = "results.json"; /* the report sits beside it */
+    snprintf(path, sizeof(path), "%s/report.html", dir);
+    if (ds_report_write_file(json_path, path, &opt, &err) != DS_OK) {
+        cli_error("%s", err.msg);
         return -1;
     }
     return 0;
@@ -616,7 +634,7 @@ int cmd_analyze(int argc, char **argv)
     if (o.out_dir != NULL) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/results.json", o.out_dir);
-        if (write_json_file(res, path) != 0)
+        if (write_json_file(res, path) != 0 || write_report(o.out_dir, path) != 0)
             rc = DS_EXIT_FAIL;
         if (ds_results_write_tables(res, o.out_dir, &err) != DS_OK) {
             cli_error("%s", err.msg);
@@ -630,7 +648,8 @@ int cmd_analyze(int argc, char **argv)
             rc = DS_EXIT_FAIL;
         }
         if (o.out_dir != NULL)
-            printf("\nresults: %s/results.json and CSV tables in %s/\n", o.out_dir, o.out_dir);
+            printf("\nresults: %s/results.json, %s/report.html and CSV tables in %s/\n", o.out_dir,
+                   o.out_dir, o.out_dir);
     }
     if (fflush(stdout) != 0) {
         cli_error("standard output: %s", strerror(errno));

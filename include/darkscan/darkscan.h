@@ -24,5 +24,6 @@
 #include "darkscan/json_parse.h"
 #include "darkscan/honeypot.h"
 #include "darkscan/enrich.h"
+#include "darkscan/report.h"
 
 #endif
