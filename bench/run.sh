@@ -53,9 +53,45 @@ awk -v n="$records" -v size="$size" -v bare="$bare" -v rd="$rd" -v rb="$rss_bare
     printf "  read + decode / bare read: %.1f%% (target >= 50%%)\n", 100 * bare / rd
 }'
 
+# The whole analysis (read, decode, aggregate, detect) on the same capture, one and two
+# threads, with the reader alone as the baseline measured above. The darknet is bench_gen's
+# four /24s.
+darknet=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24
+an1_s=() an2_s=()
+for ((i = 0; i < runs; i++)); do
+    read -r s rss_an1 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 1 -d "$darknet" "$file")
+    [[ $st == 0 ]] || { echo "bench: analyze failed ($st)" >&2; exit 1; }
+    an1_s+=("$s")
+    read -r s rss_an2 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 2 -d "$darknet" "$file")
+    an2_s+=("$s")
+done
+an1=$(printf '%s\n' "${an1_s[@]}" | best)
+an2=$(printf '%s\n' "${an2_s[@]}" | best)
+echo
+awk -v n="$records" -v rd="$rd" -v a1="$an1" -v a2="$an2" -v r1="$rss_an1" -v r2="$rss_an2" \
+    -v runs="$runs" 'BEGIN {
+    printf "analysis: darkscan analyze on the same capture, |D| = 1024 (best of %d)\n", runs
+    printf "  %-32s %14s %12s %14s\n", "", "packets/s", "seconds", "peak RSS MiB"
+    printf "  %-32s %14.0f %12.3f %14s\n", "ds_reader read + decode", n / rd, rd, "-"
+    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 1", n / a1, a1, r1 / 1024
+    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 2 (one file)", n / a2, a2, r2 / 1024
+    printf "  analyze -j 1 / read + decode: %.1f%%\n", 100 * rd / a1
+}'
+
 # ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
 echo
 "$bin"/bench_darknet "${BENCH_SECONDS:-1}"
+
+# The HTML report of a large result, 34 blocks x 12 windows x 5,000 to 10,000 ports: parsing
+# the results JSON and rendering the page, beside writing that JSON (what analyze does anyway).
+echo
+read -r blocks ports rbytes wsec psec rsec hbytes rss < <("$bin/bench_report" "$cache" 34 max)
+awk -v b="$blocks" -v p="$ports" -v rb="$rbytes" -v w="$wsec" -v ps="$psec" -v rs="$rsec" \
+    -v hb="$hbytes" -v rss="$rss" 'BEGIN {
+    printf "report: %d blocks, %d ports in their port sets\n", b, p
+    printf "  results.json %.1f MB written in %.3f s; parsed in %.3f s; report.html %.2f MB rendered in %.3f s; peak RSS %.0f MiB\n", rb / 1e6, w, ps, hb / 1e6, rs, rss / 1024
+}'
+rm -f "$cache/results.json" "$cache/report.html"
 
 # The persistent state: `darkscan ingest` against `darkscan analyze` on the same capture (one
 # file, so one reading thread each; ingest also hashes the file in a second thread), both
@@ -70,7 +106,7 @@ minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
 an_s=() in_s=() ld_s=()
 for ((i = 0; i < state_runs; i++)); do
     t0=$(now)
-    "$darkscan" analyze -q -j 1 -d "$dn" --json /dev/null "$file"
+    "$darkscan" analyze -q -j 1 --no-host-pass -d "$dn" --json /dev/null "$file"
     t1=$(now)
     rm -f "$state" "$state-wal" "$state-shm"
     "$darkscan" ingest -q -j 1 --state "$state" -d "$dn" "$file"

@@ -45,8 +45,26 @@ static const char usage_text[] =
     "                            than this share of it (0.03125)\n"
     "      --sweep               also count constant scanners over a grid of alpha, n, m\n"
     "\n"
+    "What each block is (docs/FORMATS.md, 'Enrichment keys'):\n"
+    "      --geoip FILE          country database (MaxMind DB: GeoIP2/GeoLite2 Country or\n"
+    "                            City, or ip-location-db); blocks per country (Figure 1)\n"
+    "      --asn FILE            AS database (MaxMind DB, or start,end,asn,org CSV, plain\n"
+    "                            or gzip)\n"
+    "      --known-scanners FILE published scanner ranges (MISP JSON, 'IP # owner' or\n"
+    "                            'CIDR [name]' lines); repeatable\n"
+    "      --no-host-pass        skip the second read of the captures that gives each host's\n"
+    "                            port-set sizes and the blocks' dominant TTL and TCP window\n"
+    "\n"
+    "Application-layer scanning (the paper's Table 4):\n"
+    "      --honeypot-log FILE   sessions of an all-port honeypot (darkscan honeypot's CSV,\n"
+    "                            plain or gzip); repeatable\n"
+    "      --honeypot-addrs N    honeypot addresses (the distinct destinations in the logs)\n"
+    "      --honeypot-quorum N   sessions on at least N addresses make a port count (half\n"
+    "                            the addresses, rounded up)\n"
+    "\n"
     "Output:\n"
-    "  -o, --out DIR             write results.json and CSV tables into DIR (created)\n"
+    "  -o, --out DIR             write results.json, CSV tables and report.html into DIR\n"
+    "                            (created)\n"
     "      --json FILE           the results JSON to FILE, '-' for standard output\n"
     "      --top N               ports listed in the summary (10)\n"
     "  -q, --quiet               no summary and no progress\n"
@@ -65,6 +83,13 @@ enum {
     OPT_SWEEP,
     OPT_JSON,
     OPT_TOP,
+    OPT_GEOIP,
+    OPT_ASN,
+    OPT_KNOWN,
+    OPT_NO_HOST_PASS,
+    OPT_HONEYPOT_LOG,
+    OPT_HONEYPOT_ADDRS,
+    OPT_HONEYPOT_QUORUM,
     OPT_STATE,
 };
 
@@ -83,6 +108,13 @@ static const struct option long_options[] = {
     {"out", required_argument, NULL, 'o'},
     {"json", required_argument, NULL, OPT_JSON},
     {"top", required_argument, NULL, OPT_TOP},
+    {"geoip", required_argument, NULL, OPT_GEOIP},
+    {"asn", required_argument, NULL, OPT_ASN},
+    {"known-scanners", required_argument, NULL, OPT_KNOWN},
+    {"no-host-pass", no_argument, NULL, OPT_NO_HOST_PASS},
+    {"honeypot-log", required_argument, NULL, OPT_HONEYPOT_LOG},
+    {"honeypot-addrs", required_argument, NULL, OPT_HONEYPOT_ADDRS},
+    {"honeypot-quorum", required_argument, NULL, OPT_HONEYPOT_QUORUM},
     {"state", required_argument, NULL, OPT_STATE},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
@@ -94,6 +126,7 @@ static const struct option long_options[] = {
 typedef struct read_ui {
     bool progress_shown;
     double started;
+    const char *label; /* "analyze", "host pass" */
 } read_ui;
 
 static void clear_progress(read_ui *ui)
@@ -134,8 +167,8 @@ static void on_progress(void *ctx, const ds_read_progress *p)
     if (p->bytes_done > 0 && p->bytes_total > p->bytes_done && elapsed > 1)
         snprintf(left, sizeof(left), ", %.0f s left",
                  elapsed * (double)(p->bytes_total - p->bytes_done) / (double)p->bytes_done);
-    fprintf(stderr, "\r\033[Kanalyze: %zu/%zu files, %.1f M packets, %.2f M/s%s", p->files_done,
-            p->files_total, (double)p->packets / 1e6,
+    fprintf(stderr, "\r\033[K%s: %zu/%zu files, %.1f M packets, %.2f M/s%s", ui->label,
+            p->files_done, p->files_total, (double)p->packets / 1e6,
             elapsed > 0 ? (double)p->packets / elapsed / 1e6 : 0.0, left);
     ui->progress_shown = true;
 }
@@ -176,6 +209,23 @@ static int write_json_file(const ds_results *res, const char *path)
     return 0;
 }
 
+/* write_report - DIR/report.html from the results.json just written: the same code path as
+ * `darkscan report`, so that the report depends only on the results file. */
+static int write_report(const char *dir, const char *json_path)
+{
+    char path[4096];
+    ds_error err;
+    ds_report_options opt;
+    ds_report_options_default(&opt);
+    opt.name = "results.json"; /* the report sits beside it */
+    snprintf(path, sizeof(path), "%s/report.html", dir);
+    if (ds_report_write_file(json_path, path, &opt, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct options {
     ds_darknet *darknet;
     bool have_darknet;
@@ -190,6 +240,15 @@ typedef struct options {
     bool quiet;
     bool sweep;
     uint64_t threads;
+    const char *geoip_path;
+    const char *asn_path;
+    const char **known_paths; /* argv strings */
+    size_t n_known_paths;
+    bool no_host_pass;
+    const char **honeypot_logs;
+    size_t n_honeypot_logs;
+    uint64_t honeypot_addrs;
+    uint64_t honeypot_quorum;
 } options;
 
 /* parse_options - returns -1 to go on, else the exit code. */
@@ -274,8 +333,49 @@ static int parse_options(int argc, char **argv, options *o)
             if (!cli_parse_u64("analyze", "--top", optarg, 0, 65536, &o->top))
                 return DS_EXIT_USAGE;
             break;
+        case OPT_HONEYPOT_LOG: {
+            const char **grown =
+                realloc(o->honeypot_logs, (o->n_honeypot_logs + 1) * sizeof(*grown));
+            if (grown == NULL) {
+                cli_error("out of memory");
+                return DS_EXIT_FAIL;
+            }
+            o->honeypot_logs = grown;
+            o->honeypot_logs[o->n_honeypot_logs++] = optarg;
+            break;
+        }
+        case OPT_HONEYPOT_ADDRS:
+            if (!cli_parse_u64("analyze", "--honeypot-addrs", optarg, 1, UINT32_MAX,
+                               &o->honeypot_addrs))
+                return DS_EXIT_USAGE;
+            break;
+        case OPT_HONEYPOT_QUORUM:
+            if (!cli_parse_u64("analyze", "--honeypot-quorum", optarg, 1, UINT32_MAX,
+                               &o->honeypot_quorum))
+                return DS_EXIT_USAGE;
+            break;
         case 'q':
             o->quiet = true;
+            break;
+        case OPT_GEOIP:
+            o->geoip_path = optarg;
+            break;
+        case OPT_ASN:
+            o->asn_path = optarg;
+            break;
+        case OPT_KNOWN: {
+            const char **grown =
+                realloc(o->known_paths, (o->n_known_paths + 1) * sizeof(*o->known_paths));
+            if (grown == NULL) {
+                cli_error("out of memory");
+                return DS_EXIT_FAIL;
+            }
+            o->known_paths = grown;
+            o->known_paths[o->n_known_paths++] = optarg;
+            break;
+        }
+        case OPT_NO_HOST_PASS:
+            o->no_host_pass = true;
             break;
         case 'j':
             if (!cli_parse_u64("analyze", "--threads", optarg, 1, 256, &o->threads))
@@ -293,13 +393,42 @@ static int parse_options(int argc, char **argv, options *o)
                          "--state reads the state, not captures: add them to it with "
                          "'darkscan ingest --state %s'",
                          o->state_path);
-    if (o->state_path != NULL)
-        return -1;
-    if (!o->have_darknet)
+    if (!o->have_darknet && o->state_path == NULL)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
-    if (optind >= argc)
+    if ((o->honeypot_addrs || o->honeypot_quorum) && o->n_honeypot_logs == 0)
+        return cli_usage("analyze", "--honeypot-addrs and --honeypot-quorum need --honeypot-log");
+    if (optind >= argc && o->state_path == NULL)
         return cli_usage("analyze", "no capture files given");
     return -1;
+}
+
+/* app_scan - read the honeypot logs and compute gamma (Table 4); 0 or -1 after a message. */
+static int app_scan(const options *o, ds_results *res)
+{
+    ds_error err;
+    ds_app_sessions *sessions = ds_app_sessions_new(&o->window, o->prefix);
+    if (sessions == NULL) {
+        cli_error("out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < o->n_honeypot_logs && rc == 0; i++) {
+        if (ds_app_sessions_read(sessions, o->honeypot_logs[i], &cli_diag, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && ds_app_scan(res, sessions, (uint32_t)o->honeypot_addrs,
+                               (uint32_t)o->honeypot_quorum, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        rc = -1;
+    }
+    if (rc == 0 && res->honeypot->addresses < res->honeypot->quorum)
+        cli_warn("the quorum (%" PRIu32 ") is larger than the honeypot's %" PRIu32
+                 " addresses: no port can count",
+                 res->honeypot->quorum, res->honeypot->addresses);
+    ds_app_sessions_free(sessions);
+    return rc;
 }
 
 static void report_incomplete(const ds_results *res)
@@ -319,6 +448,134 @@ static void report_incomplete(const ds_results *res)
     }
 }
 
+/* The enrichment sources, opened before any capture is read so that a bad one fails fast. */
+typedef struct sources {
+    ds_geoip *geoip;
+    ds_asn_db *asn;
+    ds_known *known;
+} sources;
+
+static void sources_free(sources *s)
+{
+    ds_geoip_free(s->geoip);
+    ds_asn_free(s->asn);
+    ds_known_free(s->known);
+}
+
+/* open_sources - 0, or -1 after printing an error that names the file. */
+static int open_sources(const options *o, sources *s)
+{
+    ds_error err;
+    if (o->geoip_path != NULL && ds_geoip_open(&s->geoip, o->geoip_path, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (o->asn_path != NULL && ds_asn_open(&s->asn, o->asn_path, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (o->n_known_paths > 0) {
+        s->known = ds_known_new();
+        if (s->known == NULL) {
+            cli_error("out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < o->n_known_paths; i++) {
+            if (ds_known_load_file(s->known, o->known_paths[i], o->quiet ? NULL : &cli_diag,
+                                   &err) != DS_OK) {
+                cli_error("%s", err.msg);
+                return -1;
+            }
+        }
+        if (ds_known_finish(s->known, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* rereadable - whether every input can be read a second time (regular files only). */
+static bool rereadable(const ds_path_list *inputs)
+{
+    for (size_t i = 0; i < inputs->count; i++) {
+        struct stat sb;
+        if (strcmp(inputs->paths[i], "-") == 0 || stat(inputs->paths[i], &sb) != 0 ||
+            !S_ISREG(sb.st_mode))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * host_pass - read the captures again, keeping only the constant scanner blocks' SYNs, per
+ * host (/32) and with TTL and TCP window counts, and derive each host's port-set sizes and the
+ * dominant values (ds_detect_hosts). A second read costs the time of the first, but memory
+ * only for the blocks' own tuples. Returns 0, or -1 after printing an error; a pass that
+ * cannot be made (standard input, a darknet too large for /32 keys) is a warning, not an error.
+ */
+static int host_pass(const options *o, const ds_path_list *inputs, ds_results *res)
+{
+    if (o->no_host_pass || res->n_networks == 0)
+        return 0;
+    if (o->state_path != NULL) {
+        if (!o->quiet)
+            cli_warn("a state holds no per-host tuples: no per-host port sets, TTL or TCP "
+                     "window (analyze of the captures gives them)");
+        return 0;
+    }
+    if (!rereadable(inputs)) {
+        if (!o->quiet)
+            cli_warn("the input cannot be read a second time (standard input or a pipe): no "
+                     "per-host port sets, TTL or TCP window");
+        return 0;
+    }
+    ds_error err;
+    ds_addr_range *ranges = NULL;
+    size_t n_ranges = 0;
+    if (ds_results_source_ranges(res, &ranges, &n_ranges, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    ds_agg_config cfg = {.darknet = o->darknet,
+                         .window = o->window,
+                         .prefix = 32,
+                         .sources = ranges,
+                         .n_sources = n_ranges,
+                         .header_values = true};
+    read_ui ui = {false, now_s(), "host pass"};
+    ds_read_events events = {NULL, NULL, NULL, NULL, 0, &ui};
+    if (!o->quiet && isatty(STDERR_FILENO))
+        events.progress = on_progress;
+    ds_aggregate *agg = NULL;
+    ds_input_info info;
+    ds_status st = ds_read_files(inputs, &cfg, (unsigned)o->threads, &events, &agg, &info, &err);
+    clear_progress(&ui);
+    int rc = 0;
+    if (st == DS_ERR_UNSUPPORTED) {
+        if (!o->quiet)
+            cli_warn("no per-host port sets: %s", err.msg);
+    } else if (st != DS_OK || ds_detect_hosts(res, agg, &err) != DS_OK) {
+        cli_error("host pass: %s", err.msg);
+        rc = -1;
+    }
+    ds_aggregate_free(agg);
+    free(ranges);
+    return rc;
+}
+
+static int enrich(const options *o, const sources *s, ds_results *res)
+{
+    ds_enrich_sources src = {s->geoip, o->geoip_path,  s->asn,          o->asn_path,
+                             s->known, o->known_paths, o->n_known_paths};
+    ds_error err;
+    if (ds_enrich_results(res, &src, &err) != DS_OK) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     options o = {0};
@@ -336,9 +593,12 @@ int cmd_analyze(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) {
         ds_darknet_free(o.darknet);
+        free(o.known_paths);
+        free(o.honeypot_logs);
         return rc;
     }
 
+    sources srcs = {NULL, NULL, NULL};
     ds_error err;
     ds_path_list inputs = {0};
     ds_aggregate *merged = NULL;
@@ -362,15 +622,17 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
+    if (open_sources(&o, &srcs) != 0)
+        goto out;
     if (o.out_dir != NULL && make_dir(o.out_dir) != 0) {
         cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
         goto out;
     }
-    read_ui ui = {false, now_s()};
+    read_ui ui = {false, now_s(), "analyze"};
     ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
-    ds_agg_config cfg = {o.darknet, o.window, o.prefix};
+    ds_agg_config cfg = {.darknet = o.darknet, .window = o.window, .prefix = o.prefix};
     ds_status st = o.state_path != NULL ? DS_OK
                                         : ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events,
                                                         &merged, &info, &err);
@@ -389,6 +651,13 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s", err.msg);
         goto out;
     }
+    /* The results hold all that is needed now: free the aggregate before the host pass. */
+    ds_aggregate_free(merged);
+    merged = NULL;
+    if (host_pass(&o, &inputs, res) != 0 || enrich(&o, &srcs, res) != 0)
+        goto out;
+    if (o.n_honeypot_logs > 0 && app_scan(&o, res) != 0)
+        goto out;
     if (!o.quiet)
         report_incomplete(res);
 
@@ -398,7 +667,7 @@ int cmd_analyze(int argc, char **argv)
     if (o.out_dir != NULL) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/results.json", o.out_dir);
-        if (write_json_file(res, path) != 0)
+        if (write_json_file(res, path) != 0 || write_report(o.out_dir, path) != 0)
             rc = DS_EXIT_FAIL;
         if (ds_results_write_tables(res, o.out_dir, &err) != DS_OK) {
             cli_error("%s", err.msg);
@@ -412,7 +681,8 @@ int cmd_analyze(int argc, char **argv)
             rc = DS_EXIT_FAIL;
         }
         if (o.out_dir != NULL)
-            printf("\nresults: %s/results.json and CSV tables in %s/\n", o.out_dir, o.out_dir);
+            printf("\nresults: %s/results.json, %s/report.html and CSV tables in %s/\n", o.out_dir,
+                   o.out_dir, o.out_dir);
     }
     if (fflush(stdout) != 0) {
         cli_error("standard output: %s", strerror(errno));
@@ -424,6 +694,9 @@ out:
     ds_aggregate_free(merged);
     ds_state_close(state);
     ds_path_list_free(&inputs);
+    sources_free(&srcs);
     ds_darknet_free(o.darknet);
+    free(o.known_paths);
+    free(o.honeypot_logs);
     return rc;
 }

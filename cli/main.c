@@ -13,6 +13,9 @@ static const cli_command commands[] = {
     {"merge", "union of states made on other machines or sensors", cmd_merge},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
+    {"probe", "opt-in: ask scanning hosts for a disclosure page (contacts them)", cmd_probe},
+    {"report", "results JSON -> one offline HTML page of the paper's figures and tables",
+     cmd_report},
     {NULL, NULL, NULL},
 };
 

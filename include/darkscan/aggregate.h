@@ -28,11 +28,30 @@ extern "C" {
 #define DS_PREFIX_MAX     32
 #define DS_PREFIX_DEFAULT 16
 
+/* An inclusive range of IPv4 addresses. */
+typedef struct ds_addr_range {
+    uint32_t first, last;
+} ds_addr_range;
+
 /* What an aggregate is made with; two aggregates merge only when these are equal. */
 typedef struct ds_agg_config {
     const ds_darknet *darknet; /* D, finished; borrowed: must outlive the aggregate */
     ds_window_spec window;     /* how time is cut into windows */
     unsigned prefix;           /* source block prefix length, DS_PREFIX_MIN..DS_PREFIX_MAX */
+    /*
+     * Optional source filter: when n_sources > 0, only SYN packets to D from these sources
+     * become tuples and host counters (totals and window counters still count every packet).
+     * Sorted, disjoint ranges; borrowed: must outlive the aggregate. analyze's host pass uses
+     * it to look at the constant scanner blocks alone, at prefix 32.
+     */
+    const ds_addr_range *sources;
+    size_t n_sources;
+    /*
+     * Count, per window and source host, the IP TTL and the TCP window of its SYN packets to D
+     * (ds_aggregate_header_values). Exact and mergeable, at the cost of two hash-table updates
+     * per such packet, so off unless asked for (the host pass turns it on).
+     */
+    bool header_values;
 } ds_agg_config;
 
 /* Totals over everything added (all windows). */
@@ -47,8 +66,9 @@ typedef struct ds_aggregate ds_aggregate;
 
 /*
  * ds_aggregate_new - an empty aggregate. Fails with DS_ERR_INVALID when the prefix is out of
- * range, and with DS_ERR_UNSUPPORTED when prefix + 16 port bits + the bits of a darknet index
- * exceed 64 (a /32 prefix with more than 65,536 darknet addresses, say).
+ * range or the source ranges are not sorted and disjoint, and with DS_ERR_UNSUPPORTED when prefix +
+ * 16 port bits + the bits of a darknet index exceed 64 (a /32 prefix with more than 65,536 darknet
+ * addresses, say).
  */
 ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_error *err);
 void ds_aggregate_free(ds_aggregate *agg);
@@ -116,6 +136,26 @@ typedef struct ds_host_counts {
 ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts **hosts, size_t *n,
                              ds_error *err);
 
+/* A count of one header value (an IP TTL or a TCP window) of one source host's SYNs to D. */
+typedef struct ds_value_count {
+    uint32_t host;    /* source address */
+    uint16_t value;   /* the TTL (0..255) or the TCP window (unscaled) */
+    uint64_t packets; /* SYN packets to D from host with this value */
+} ds_value_count;
+
+typedef enum ds_header_field {
+    DS_FIELD_TTL = 0,    /* IPv4 time to live */
+    DS_FIELD_TCP_WINDOW, /* TCP window field */
+} ds_header_field;
+
+/*
+ * ds_aggregate_header_values - the counts of one header field in window i, sorted by host then
+ * value (empty unless the configuration has header_values). *values points into the aggregate
+ * and stays valid until it is next modified or freed.
+ */
+ds_status ds_aggregate_header_values(ds_aggregate *agg, size_t i, ds_header_field field,
+                                     const ds_value_count **values, size_t *n, ds_error *err);
+
 /*
  * The coverage of (block, port) pairs in window i: |D_t(A -> p)| for every pair that some SYN
  * reached, sorted by block then port.
@@ -157,6 +197,12 @@ typedef struct ds_agg_window_data {
     size_t n_keys;
     const ds_host_counts *hosts; /* sorted by host, distinct */
     size_t n_hosts;
+    /* header value counts (configuration header_values; else empty): sorted by host, then
+       value, distinct; TTL values below 256 */
+    const ds_value_count *ttls;
+    size_t n_ttls;
+    const ds_value_count *tcp_windows;
+    size_t n_tcp_windows;
 } ds_agg_window_data;
 
 /*
@@ -169,7 +215,9 @@ ds_status ds_aggregate_window_export(ds_aggregate *agg, size_t i, ds_agg_window_
 /*
  * ds_aggregate_window_import - merge a window's content into agg (made with the same
  * configuration as the aggregate it was exported from; keys must be sorted and distinct and
- * below 2^(prefix + 16 + index bits), hosts sorted and distinct: DS_ERR_FORMAT otherwise).
+ * below 2^(prefix + 16 + index bits), hosts and header values sorted and distinct:
+ * DS_ERR_FORMAT otherwise; header values into an aggregate without header_values:
+ * DS_ERR_INVALID).
  */
 ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data *in,
                                      ds_error *err);

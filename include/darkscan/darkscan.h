@@ -19,9 +19,12 @@
 #include "darkscan/detect.h"
 #include "darkscan/output.h"
 #include "darkscan/read.h"
+#include "darkscan/appscan.h"
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
 #include "darkscan/honeypot.h"
+#include "darkscan/enrich.h"
+#include "darkscan/report.h"
 #include "darkscan/state.h"
 #include "darkscan/live.h"
 

@@ -74,25 +74,74 @@ typedef struct ds_port_set {
     uint32_t n;      /* |P_t(A)| */
 } ds_port_set;
 
+/* One source host of a constant scanner block. */
+typedef struct ds_block_host {
+    uint32_t addr;            /* the source address */
+    uint64_t syn_packets;     /* SYN packets to D from it, every window */
+    uint32_t ports_max;       /* max |P_t(host)| over the block's scan windows (host pass) */
+    uint32_t *port_set_sizes; /* |P_t(host)| for each scan window of the block, in the order of
+                                 ds_network.port_sets; NULL without the host pass */
+    int32_t ttl;              /* dominant IP TTL of its SYN packets (host pass); -1 unknown */
+    int32_t tcp_window;       /* dominant TCP window of its SYN packets (host pass); -1 */
+} ds_block_host;
+
+/* One /24 inside a constant scanner block (the whole /24 around it when the block is longer). */
+typedef struct ds_subnet {
+    uint32_t prefix;      /* first address of the /24 */
+    uint64_t syn_packets; /* SYN packets to D from it, every window */
+    uint64_t hosts;       /* distinct source hosts in it that sent them */
+} ds_subnet;
+
+/* gamma of one block in one honeypot window (METHOD.md, "Application-layer scanning"). */
+typedef struct ds_app_scan_result {
+    int64_t window;          /* tau */
+    uint32_t ports;          /* |P_tau(x)| */
+    uint32_t app_ports;      /* ports of P_tau(x) with sessions on >= quorum honeypot addresses */
+    uint16_t *app_port_list; /* those ports, ascending */
+} ds_app_scan_result;
+
 /* A constant Internet-wide scanner block and its characterisation. */
 typedef struct ds_network {
-    uint32_t block;           /* first address of the block */
-    unsigned prefix;          /* block prefix length */
-    ds_category category;     /* from the medians below */
-    ds_ratio jaccard_median;  /* median of Jaccard over all unordered pairs of T(A) */
-    ds_ratio simpson_median;  /* median of Simpson over the same pairs */
-    ds_port_set *port_sets;   /* one per scan window, ascending window: T(A) and P_t(A) */
-    size_t n_scan_windows;    /* |T(A)| */
-    uint32_t ports_max;       /* max |P_t(A)| over T(A) */
-    uint32_t ports_min;       /* min |P_t(A)| over T(A) */
-    uint64_t syn_packets;     /* SYN packets to D from the block, every window */
-    uint64_t mirai_packets;   /* of which with TCP seq == destination address */
-    uint64_t zmap_packets;    /* of which with IP ID 54321 */
-    uint64_t masscan_packets; /* of which with the Masscan IP ID */
-    uint32_t top24;           /* the /24 with the most SYN packets to D (ties: lower) */
-    uint64_t top24_packets;   /* its SYN packets */
-    uint64_t hosts;           /* distinct source hosts that sent SYN packets to D */
+    uint32_t block;                /* first address of the block */
+    unsigned prefix;               /* block prefix length */
+    ds_category category;          /* from the medians below */
+    ds_ratio jaccard_median;       /* median of Jaccard over all unordered pairs of T(A) */
+    ds_ratio simpson_median;       /* median of Simpson over the same pairs */
+    ds_port_set *port_sets;        /* one per scan window, ascending window: T(A) and P_t(A) */
+    size_t n_scan_windows;         /* |T(A)| */
+    uint32_t ports_max;            /* max |P_t(A)| over T(A) */
+    uint32_t ports_min;            /* min |P_t(A)| over T(A) */
+    uint64_t syn_packets;          /* SYN packets to D from the block, every window */
+    uint64_t mirai_packets;        /* of which with TCP seq == destination address */
+    uint64_t zmap_packets;         /* of which with IP ID 54321 */
+    uint64_t masscan_packets;      /* of which with the Masscan IP ID */
+    uint32_t top24;                /* the /24 with the most SYN packets to D (ties: lower) */
+    uint64_t top24_packets;        /* its SYN packets */
+    uint64_t hosts;                /* distinct source hosts that sent SYN packets to D */
+    ds_app_scan_result *app_scans; /* per honeypot window with a scan (ascending), or NULL */
+    size_t n_app_scans;
+    uint32_t top24_host;      /* the busiest host of top24 (ties: lower): its country and AS
+                                 are the block's */
+    ds_block_host *host_list; /* every source host: descending syn_packets, then ascending
+                                 address (n_host_list == hosts) */
+    size_t n_host_list;
+    ds_subnet *subnets; /* every /24 that sent SYNs to D: descending syn_packets, then address */
+    size_t n_subnets;
+    int32_t ttl;                 /* dominant IP TTL of the block's SYNs (host pass); -1 unknown */
+    uint64_t ttl_packets;        /* SYN packets with that TTL */
+    int32_t tcp_window;          /* dominant TCP window (host pass); -1 unknown */
+    uint64_t tcp_window_packets; /* SYN packets with that window */
 } ds_network;
+
+/* What the honeypot contributed (ds_app_scan), when a session log was given. */
+typedef struct ds_honeypot_info {
+    uint32_t addresses;     /* honeypot addresses (given, or distinct destinations) */
+    uint32_t quorum;        /* sessions needed per port */
+    uint64_t sessions;      /* IPv4 sessions read */
+    uint64_t ipv6_sessions; /* sessions from IPv6 sources (cannot be in an IPv4 block) */
+    int64_t *windows;       /* windows the sessions cover, ascending */
+    size_t n_windows;
+} ds_honeypot_info;
 
 /* One window of the input. */
 typedef struct ds_window_result {
@@ -145,8 +194,11 @@ typedef struct ds_results {
     size_t n_networks;
     ds_top_port *top_ports; /* descending sets, then ascending port */
     size_t n_top_ports;
-    uint32_t top_ports_total_sets; /* port sets of routine and semi-routine blocks */
-    struct ds_sweep *sweep;        /* threshold sensitivity when requested, else NULL */
+    uint32_t top_ports_total_sets;    /* port sets of routine and semi-routine blocks */
+    struct ds_sweep *sweep;           /* threshold sensitivity when requested, else NULL */
+    ds_honeypot_info *honeypot;       /* application-layer scanning when requested, else NULL */
+    bool host_pass;                   /* ds_detect_hosts ran: per-host port sets, TTL, window */
+    struct ds_enrichment *enrichment; /* country, AS, known scanners (enrich.h), else NULL */
 } ds_results;
 
 /*
@@ -155,6 +207,24 @@ typedef struct ds_results {
  */
 ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out, ds_error *err);
 void ds_results_free(ds_results *r);
+
+/*
+ * ds_results_source_ranges - the address ranges of r's networks (ascending, disjoint), for the
+ * source filter of a host-pass aggregate. *ranges is malloc'd (free it); NULL when none.
+ */
+ds_status ds_results_source_ranges(const ds_results *r, ds_addr_range **ranges, size_t *n,
+                                   ds_error *err);
+
+/*
+ * ds_detect_hosts - the host pass: for every constant scanner block of r, each host's port-set
+ * size |P_t(host)| in each of the block's scan windows (same alpha as the block), and the
+ * dominant IP TTL and TCP window of the block and of each host (the most frequent value over
+ * all its SYN packets to D; ties: the lower value). host_agg is an aggregate of the same
+ * input made with prefix 32, r's darknet and window spec, header_values on, and normally a
+ * source filter of ds_results_source_ranges(r) (so that it holds the blocks' packets alone).
+ * DS_ERR_INVALID when host_agg's configuration does not fit. Sets r->host_pass.
+ */
+ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err);
 
 /*
  * Threshold sensitivity: how many blocks are constant scanners for every combination of the

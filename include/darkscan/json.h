@@ -56,6 +56,9 @@ void ds_json_int(ds_json *j, int64_t v);
 void ds_json_uint(ds_json *j, uint64_t v);
 void ds_json_double(ds_json *j, double v);
 void ds_json_bool(ds_json *j, bool v);
+/* ds_json_number_text - a number exactly as text ("1e400", "-0", a 20-digit counter) that
+ * must be an RFC 8259 number (misuse otherwise), e.g. from ds_jval_number_text(). */
+void ds_json_number_text(ds_json *j, const char *text);
 void ds_json_null(ds_json *j);
 
 /*

@@ -16,13 +16,18 @@
 extern "C" {
 #endif
 
+/* Hosts per block listed in the results JSON ("hosts"); the CSV lists every host. */
+#define DS_TOP_HOSTS 20
+
 /* ds_results_write_json - the results JSON (INTERFACE.md) to f, 2-space indented. */
 ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err);
 
 /*
  * ds_results_write_tables - networks.csv (Table 3), port_sets.csv (block, window, port),
- * top_ports.csv (Table 2), windows.csv and, when the results carry a sweep, sweep.csv, into
- * the existing folder dir. Errors name the file.
+ * top_ports.csv (Table 2), windows.csv, hosts.csv and subnets.csv (inside each block),
+ * host_port_sets.csv (after the host pass), countries.csv (Figure 1, with a country database)
+ * and, when the results carry a sweep, sweep.csv, into the existing folder dir. Errors name
+ * the file.
  */
 ds_status ds_results_write_tables(const ds_results *r, const char *dir, ds_error *err);
 

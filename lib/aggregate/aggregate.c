@@ -11,6 +11,16 @@
  *   - per source host: SYN packets to D and tool fingerprint counts, in an open-addressing
  *     hash table (blocks, /24s and host lists are all derived from it).
  *   - time coverage: which of DS_AGG_SLOTS equal slots of the window saw a packet.
+ *   - only with the configuration's header_values: per (source host, IP TTL) and per (source
+ *     host, TCP window) the number of SYN packets to D, in two more hash tables keyed by
+ *     host << 16 | value. Exact (no top-k sketch, so sums over hosts and windows are right)
+ *     and mergeable (counts add). A SYN costs two more table updates, which is why analyze
+ *     turns this on only for its second, filtered pass over the constant scanner blocks;
+ *     memory is bounded by the distinct (host, value) pairs: at most 256 TTLs per host, and
+ *     scanning tools use one or a few windows (Mirai's random windows make more).
+ *
+ * With a source filter (ds_agg_config.sources), SYNs from other sources count in the totals
+ * and window counters only.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -40,6 +50,21 @@ typedef struct host_slot {
     bool used;
 } host_slot;
 
+/* A count per 48-bit key host << 16 | value; slot key 0 is empty (keys carry a high bit). */
+typedef struct vslot {
+    uint64_t key;
+    uint64_t count;
+} vslot;
+
+#define VKEY_USED ((uint64_t)1 << 63)
+
+typedef struct vmap {
+    vslot *slot; /* open addressing, capacity a power of two */
+    size_t cap, used;
+    ds_value_count *sorted; /* cache for ds_aggregate_header_values(), NULL when stale */
+    size_t n_sorted;
+} vmap;
+
 typedef struct win {
     int64_t id;
     int64_t start_ns, end_ns, slot_ns;
@@ -56,6 +81,8 @@ typedef struct win {
     size_t hosts_cap, hosts_used;
     ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
     size_t n_sorted_hosts;
+
+    vmap values[2]; /* header values: [DS_FIELD_TTL], [DS_FIELD_TCP_WINDOW] */
 } win;
 
 struct ds_aggregate {
@@ -64,8 +91,9 @@ struct ds_aggregate {
     unsigned block_shift; /* source >> block_shift is the block */
     win **wins;           /* ascending id */
     size_t n_wins, cap_wins;
-    win *last;       /* the window the previous packet fell in */
-    size_t buffered; /* keys in all buffers */
+    win *last;          /* the window the previous packet fell in */
+    size_t buffered;    /* keys in all buffers */
+    size_t source_hint; /* the source range that matched last */
 };
 
 static unsigned bits_for(uint64_t n_values)
@@ -91,10 +119,18 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
                             "a /%u source prefix with a darknet of %llu addresses needs %u-bit "
                             "tuple keys (at most 64): use a shorter --prefix",
                             cfg->prefix, (unsigned long long)size, cfg->prefix + 16 + dbits);
+    for (size_t i = 0; i < cfg->n_sources; i++) {
+        if (cfg->sources[i].first > cfg->sources[i].last ||
+            (i > 0 && cfg->sources[i].first <= cfg->sources[i - 1].last))
+            return ds_error_set(err, DS_ERR_INVALID,
+                                "source ranges must be sorted and disjoint (range %zu)", i);
+    }
     ds_aggregate *agg = calloc(1, sizeof(*agg));
     if (agg == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     agg->cfg = *cfg;
+    if (cfg->n_sources == 0)
+        agg->cfg.sources = NULL;
     agg->dbits = dbits;
     agg->block_shift = 32 - cfg->prefix;
     *out = agg;
@@ -111,6 +147,10 @@ static void win_free(win *w)
     free(w->runs);
     free(w->hosts);
     free(w->sorted_hosts);
+    for (int f = 0; f < 2; f++) {
+        free(w->values[f].slot);
+        free(w->values[f].sorted);
+    }
     free(w);
 }
 
@@ -371,11 +411,126 @@ static void hosts_changed(win *w)
     w->n_sorted_hosts = 0;
 }
 
+/* ---- header values ---- */
+
+static size_t vkey_hash(uint64_t key, size_t cap)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static ds_status vmap_grow(vmap *m, ds_error *err)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    vslot *t = calloc(cap, sizeof(*t));
+    if (t == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slot[i].key == 0)
+            continue;
+        size_t j = vkey_hash(m->slot[i].key, cap);
+        while (t[j].key != 0)
+            j = (j + 1) & (cap - 1);
+        t[j] = m->slot[i];
+    }
+    free(m->slot);
+    m->slot = t;
+    m->cap = cap;
+    return DS_OK;
+}
+
+/* vmap_add - count += n for (host, value). */
+static ds_status vmap_add(vmap *m, uint32_t host, uint16_t value, uint64_t n, ds_error *err)
+{
+    if ((m->used + 1) * 4 > m->cap * 3) {
+        ds_status st = vmap_grow(m, err);
+        if (st != DS_OK)
+            return st;
+    }
+    uint64_t key = VKEY_USED | (uint64_t)host << 16 | value;
+    size_t j = vkey_hash(key, m->cap);
+    while (m->slot[j].key != 0) {
+        if (m->slot[j].key == key) {
+            m->slot[j].count += n;
+            goto changed;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->slot[j] = (vslot){key, n};
+    m->used++;
+changed:
+    if (m->sorted != NULL) {
+        free(m->sorted);
+        m->sorted = NULL;
+        m->n_sorted = 0;
+    }
+    return DS_OK;
+}
+
+static int cmp_value_count(const void *a, const void *b)
+{
+    const ds_value_count *x = a, *y = b;
+    if (x->host != y->host)
+        return x->host < y->host ? -1 : 1;
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+/* vmap_sorted - fill the sorted cache. */
+static ds_status vmap_sorted(vmap *m, ds_error *err)
+{
+    if (m->sorted != NULL || m->used == 0)
+        return DS_OK;
+    m->sorted = malloc(m->used * sizeof(*m->sorted));
+    if (m->sorted == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        uint64_t key = m->slot[i].key;
+        if (key != 0)
+            m->sorted[k++] =
+                (ds_value_count){(uint32_t)(key >> 16), (uint16_t)key, m->slot[i].count};
+    }
+    qsort(m->sorted, k, sizeof(*m->sorted), cmp_value_count);
+    m->n_sorted = k;
+    return DS_OK;
+}
+
+/* ---- the source filter ---- */
+
+/* source_wanted - whether src lies in a range of the filter (the last match is tried first). */
+static bool source_wanted(ds_aggregate *agg, uint32_t src)
+{
+    const ds_addr_range *r = agg->cfg.sources;
+    size_t n = agg->cfg.n_sources, h = agg->source_hint;
+    if (src >= r[h].first && src <= r[h].last)
+        return true;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].last < src)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < n && src >= r[lo].first) {
+        agg->source_hint = lo;
+        return true;
+    }
+    return false;
+}
+
 /* ---- adding packets ---- */
 
 /*
- * Masscan's IP ID: dst ^ dport ^ seq, low 16 bits (robertdavidgraham/masscan,
- * src/templ-pkt.c, tcp_create_packet(): ip_id = ip_them ^ port_them ^ seqno).
+ * Tool fingerprints of a SYN, each from the tool's own source:
+ *
+ * Mirai: the TCP sequence number is the destination address. jgamblin/Mirai-Source-Code,
+ * mirai/bot/scanner.c, scanner_init(): `tcph->seq = iph->daddr;` (and the METHOD.md rule).
+ *
+ * ZMap before v4.1: the IP ID is 54321 on every probe. zmap/zmap, src/probe_modules/packet.c,
+ * make_ip_header(): `iph->ip_id = htons(54321);` (v4.1.0 randomised it: ZMAP_IP_ID above).
+ *
+ * Masscan: the IP ID is dst ^ dport ^ seq, low 16 bits. robertdavidgraham/masscan,
+ * src/templ-pkt.c, tcp_create_packet(): `ip_id = ip_them ^ port_them ^ seqno;`.
  */
 static bool is_masscan(const ds_packet *p)
 {
@@ -403,6 +558,8 @@ ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         if (!syn)
             continue;
         w->syn_packets++;
+        if (agg->cfg.sources != NULL && !source_wanted(agg, p->src))
+            continue;
         uint64_t block = p->src >> agg->block_shift;
         uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
         ds_status st = add_key(agg, w, key, err);
@@ -417,6 +574,13 @@ ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         hc->masscan_packets += is_masscan(p);
         if (w->sorted_hosts != NULL)
             hosts_changed(w);
+        if (agg->cfg.header_values) {
+            st = vmap_add(&w->values[DS_FIELD_TTL], p->src, p->ttl, 1, err);
+            if (st == DS_OK)
+                st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], p->src, p->tcp_window, 1, err);
+            if (st != DS_OK)
+                return st;
+        }
     }
     return DS_OK;
 }
@@ -426,8 +590,13 @@ ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
 static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
 {
     if (a->prefix != b->prefix || a->window.unit != b->window.unit ||
-        a->window.seconds != b->window.seconds)
+        a->window.seconds != b->window.seconds || a->header_values != b->header_values ||
+        a->n_sources != b->n_sources)
         return false;
+    for (size_t i = 0; i < a->n_sources; i++) {
+        if (a->sources[i].first != b->sources[i].first || a->sources[i].last != b->sources[i].last)
+            return false;
+    }
     if (a->darknet == b->darknet)
         return true;
     size_t n = ds_darknet_prefix_count(a->darknet);
@@ -449,8 +618,8 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
 {
     if (!same_config(&into->cfg, &from->cfg))
         return ds_error_set(err, DS_ERR_INVALID,
-                            "cannot merge aggregates made with different darknets, windows or "
-                            "prefixes");
+                            "cannot merge aggregates made with different darknets, windows, "
+                            "prefixes, source filters or header value counting");
     for (size_t i = 0; i < from->n_wins; i++) {
         const win *fw = from->wins[i];
         win *w = find_window(into, fw->id);
@@ -493,6 +662,18 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
             dst->masscan_packets += src->masscan_packets;
         }
         hosts_changed(w);
+        for (int f = 0; f < 2; f++) {
+            const vmap *m = &fw->values[f];
+            for (size_t k = 0; k < m->cap; k++) {
+                uint64_t key = m->slot[k].key;
+                if (key == 0)
+                    continue;
+                ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
+                                        m->slot[k].count, err);
+                if (st != DS_OK)
+                    return st;
+            }
+        }
     }
     return DS_OK;
 }
@@ -576,6 +757,22 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
     return DS_OK;
 }
 
+ds_status ds_aggregate_header_values(ds_aggregate *agg, size_t i, ds_header_field field,
+                                     const ds_value_count **values, size_t *n, ds_error *err)
+{
+    if (i >= agg->n_wins)
+        return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
+    if (field != DS_FIELD_TTL && field != DS_FIELD_TCP_WINDOW)
+        return ds_error_set(err, DS_ERR_INVALID, "no header field %d", (int)field);
+    vmap *m = &agg->wins[i]->values[field];
+    ds_status st = vmap_sorted(m, err);
+    if (st != DS_OK)
+        return st;
+    *values = m->sorted;
+    *n = m->n_sorted;
+    return DS_OK;
+}
+
 ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys, size_t *n,
                               ds_error *err)
 {
@@ -618,6 +815,11 @@ ds_status ds_aggregate_window_export(ds_aggregate *agg, size_t i, ds_agg_window_
     ds_status st = ds_aggregate_tuples(agg, i, &out->keys, &out->n_keys, err);
     if (st == DS_OK)
         st = ds_aggregate_hosts(agg, i, &out->hosts, &out->n_hosts, err);
+    if (st == DS_OK)
+        st = ds_aggregate_header_values(agg, i, DS_FIELD_TTL, &out->ttls, &out->n_ttls, err);
+    if (st == DS_OK)
+        st = ds_aggregate_header_values(agg, i, DS_FIELD_TCP_WINDOW, &out->tcp_windows,
+                                        &out->n_tcp_windows, err);
     if (st != DS_OK)
         return st;
     const win *w = agg->wins[i];
@@ -646,6 +848,23 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
         if (in->hosts[h].host <= in->hosts[h - 1].host)
             return ds_error_set(err, DS_ERR_FORMAT, "window %lld: hosts out of order",
                                 (long long)in->id);
+    }
+    const ds_value_count *values[2] = {in->ttls, in->tcp_windows};
+    size_t n_values[2] = {in->n_ttls, in->n_tcp_windows};
+    for (int f = 0; f < 2; f++) {
+        if (n_values[f] > 0 && !agg->cfg.header_values)
+            return ds_error_set(err, DS_ERR_INVALID,
+                                "window %lld: header values for an aggregate that does not "
+                                "count them",
+                                (long long)in->id);
+        for (size_t k = 0; k < n_values[f]; k++) {
+            const ds_value_count *v = &values[f][k];
+            if ((k > 0 && cmp_value_count(&values[f][k - 1], v) >= 0) ||
+                (f == DS_FIELD_TTL && v->value > 255))
+                return ds_error_set(err, DS_ERR_FORMAT,
+                                    "window %lld: header value %zu is out of order or range",
+                                    (long long)in->id, k);
+        }
     }
     win *w = find_window(agg, in->id);
     if (w == NULL)
@@ -679,5 +898,13 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
         dst->masscan_packets += in->hosts[h].masscan_packets;
     }
     hosts_changed(w);
+    for (int f = 0; f < 2; f++) {
+        for (size_t k = 0; k < n_values[f]; k++) {
+            const ds_value_count *v = &values[f][k];
+            ds_status st = vmap_add(&w->values[f], v->host, v->value, v->packets, err);
+            if (st != DS_OK)
+                return st;
+        }
+    }
     return DS_OK;
 }

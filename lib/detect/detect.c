@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "darkscan/detect.h"
+#include "darkscan/enrich.h"
 
 /* Windows listed in the results between the first and last seen, at most. */
 #define MAX_LISTED_WINDOWS 1000000
@@ -274,26 +275,45 @@ static ds_category categorise(const ds_network *net, const ds_params *params)
     return DS_CATEGORY_SEMI_ROUTINE;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* One host's counters summed over windows. */
+typedef struct host_sum {
+    uint32_t host;
+    uint64_t syn_packets, mirai_packets, zmap_packets, masscan_packets;
+} host_sum;
+
+static int cmp_host_sum(const void *a, const void *b)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    uint32_t x = ((const host_sum *)a)->host, y = ((const host_sum *)b)->host;
     return (x > y) - (x < y);
 }
 
-/* host_facts - packets, fingerprints, top /24 and distinct hosts of net's block. */
+static int cmp_block_host(const void *a, const void *b)
+{
+    const ds_block_host *x = a, *y = b;
+    if (x->syn_packets != y->syn_packets)
+        return x->syn_packets > y->syn_packets ? -1 : 1;
+    return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static int cmp_subnet(const void *a, const void *b)
+{
+    const ds_subnet *x = a, *y = b;
+    if (x->syn_packets != y->syn_packets)
+        return x->syn_packets > y->syn_packets ? -1 : 1;
+    return (x->prefix > y->prefix) - (x->prefix < y->prefix);
+}
+
+/*
+ * host_facts - packets, fingerprints, hosts, /24s, top /24 and its busiest host of net's
+ * block, from the per-host counters of every window.
+ */
 static ds_status host_facts(ds_aggregate *agg, ds_network *net, ds_error *err)
 {
     uint64_t first = net->block;
     uint64_t last = first + ((uint64_t)1 << (32 - net->prefix)) - 1;
-    unsigned n24_bits = net->prefix <= 24 ? 24 - net->prefix : 0;
-    uint64_t *per24 = calloc((size_t)1 << n24_bits, sizeof(*per24));
-    uint32_t *hosts = NULL;
-    size_t n_hosts = 0, cap_hosts = 0;
+    host_sum *sums = NULL;
+    size_t n_sums = 0, cap_sums = 0;
     ds_status st = DS_OK;
-    if (per24 == NULL) {
-        st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        goto out;
-    }
     size_t n_wins = ds_aggregate_window_count(agg);
     for (size_t w = 0; w < n_wins; w++) {
         const ds_host_counts *hc;
@@ -310,39 +330,373 @@ static ds_status host_facts(ds_aggregate *agg, ds_network *net, ds_error *err)
                 hi = mid;
         }
         for (size_t i = lo; i < n && hc[i].host <= last; i++) {
-            net->syn_packets += hc[i].syn_packets;
-            net->mirai_packets += hc[i].mirai_packets;
-            net->zmap_packets += hc[i].zmap_packets;
-            net->masscan_packets += hc[i].masscan_packets;
-            size_t idx = n24_bits ? (size_t)((hc[i].host - first) >> 8) : 0;
-            per24[idx] += hc[i].syn_packets;
-            if (n_hosts == cap_hosts) {
-                size_t cap = cap_hosts ? cap_hosts * 2 : 64;
-                uint32_t *grown = realloc(hosts, cap * sizeof(*grown));
+            if (n_sums == cap_sums) {
+                size_t cap = cap_sums ? cap_sums * 2 : 64;
+                host_sum *grown = realloc(sums, cap * sizeof(*grown));
                 if (grown == NULL) {
                     st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
                     goto out;
                 }
-                hosts = grown;
-                cap_hosts = cap;
+                sums = grown;
+                cap_sums = cap;
             }
-            hosts[n_hosts++] = hc[i].host;
+            sums[n_sums++] = (host_sum){hc[i].host, hc[i].syn_packets, hc[i].mirai_packets,
+                                        hc[i].zmap_packets, hc[i].masscan_packets};
         }
     }
-    size_t best = 0;
-    for (size_t i = 1; i < ((size_t)1 << n24_bits); i++) {
-        if (per24[i] > per24[best])
-            best = i;
+    /* One entry per host, ascending address. */
+    if (n_sums > 1)
+        qsort(sums, n_sums, sizeof(*sums), cmp_host_sum);
+    size_t n_hosts = 0;
+    for (size_t i = 0; i < n_sums; i++) {
+        if (n_hosts > 0 && sums[n_hosts - 1].host == sums[i].host) {
+            host_sum *h = &sums[n_hosts - 1];
+            h->syn_packets += sums[i].syn_packets;
+            h->mirai_packets += sums[i].mirai_packets;
+            h->zmap_packets += sums[i].zmap_packets;
+            h->masscan_packets += sums[i].masscan_packets;
+        } else {
+            sums[n_hosts++] = sums[i];
+        }
     }
-    net->top24 = (uint32_t)(first + ((uint64_t)best << 8)) & 0xffffff00u;
-    net->top24_packets = per24[best];
+    net->hosts = n_hosts;
+    net->host_list = calloc(n_hosts ? n_hosts : 1, sizeof(*net->host_list));
+    net->subnets = calloc(n_hosts ? n_hosts : 1, sizeof(*net->subnets));
+    if (net->host_list == NULL || net->subnets == NULL) {
+        st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* Hosts ascend, so the hosts of one /24 are consecutive. */
+    uint64_t top24_host_packets = 0;
+    for (size_t i = 0; i < n_hosts; i++) {
+        const host_sum *h = &sums[i];
+        net->syn_packets += h->syn_packets;
+        net->mirai_packets += h->mirai_packets;
+        net->zmap_packets += h->zmap_packets;
+        net->masscan_packets += h->masscan_packets;
+        net->host_list[i] = (ds_block_host){h->host, h->syn_packets, 0, NULL, -1, -1};
+        uint32_t p24 = h->host & 0xffffff00u;
+        if (net->n_subnets == 0 || net->subnets[net->n_subnets - 1].prefix != p24)
+            net->subnets[net->n_subnets++] = (ds_subnet){p24, 0, 0};
+        ds_subnet *sn = &net->subnets[net->n_subnets - 1];
+        sn->syn_packets += h->syn_packets;
+        sn->hosts++;
+    }
+    net->n_host_list = n_hosts;
+    /* The top /24: most packets, ties the lower address (subnets ascend here). */
+    net->top24 = (uint32_t)first & 0xffffff00u;
+    net->top24_packets = 0;
+    for (size_t i = 0; i < net->n_subnets; i++) {
+        if (net->subnets[i].syn_packets > net->top24_packets) {
+            net->top24 = net->subnets[i].prefix;
+            net->top24_packets = net->subnets[i].syn_packets;
+        }
+    }
+    net->top24_host = net->top24;
+    for (size_t i = 0; i < n_hosts; i++) {
+        if ((sums[i].host & 0xffffff00u) == net->top24 &&
+            sums[i].syn_packets > top24_host_packets) {
+            net->top24_host = sums[i].host;
+            top24_host_packets = sums[i].syn_packets;
+        }
+    }
     if (n_hosts > 1)
-        qsort(hosts, n_hosts, sizeof(*hosts), cmp_u32);
-    for (size_t i = 0; i < n_hosts; i++)
-        net->hosts += i == 0 || hosts[i] != hosts[i - 1];
+        qsort(net->host_list, n_hosts, sizeof(*net->host_list), cmp_block_host);
+    if (net->n_subnets > 1)
+        qsort(net->subnets, net->n_subnets, sizeof(*net->subnets), cmp_subnet);
 out:
-    free(per24);
-    free(hosts);
+    free(sums);
+    return st;
+}
+
+/* ---- the host pass ---- */
+
+ds_status ds_results_source_ranges(const ds_results *r, ds_addr_range **ranges, size_t *n,
+                                   ds_error *err)
+{
+    *ranges = NULL;
+    *n = 0;
+    if (r->n_networks == 0)
+        return DS_OK;
+    ds_addr_range *out = malloc(r->n_networks * sizeof(*out));
+    if (out == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const ds_network *net = &r->networks[i];
+        out[i].first = net->block;
+        out[i].last = (uint32_t)((uint64_t)net->block + ((uint64_t)1 << (32 - net->prefix)) - 1);
+    }
+    *ranges = out;
+    *n = r->n_networks;
+    return DS_OK;
+}
+
+/* An address-sorted view of one network's host_list. */
+typedef struct host_index {
+    uint32_t addr;
+    uint32_t pos; /* index in host_list */
+} host_index;
+
+static int cmp_host_index(const void *a, const void *b)
+{
+    uint32_t x = ((const host_index *)a)->addr, y = ((const host_index *)b)->addr;
+    return (x > y) - (x < y);
+}
+
+typedef struct host_pass {
+    ds_results *r;
+    host_index **index; /* per network */
+    int64_t win_id;
+    uint32_t host;
+    bool have_host;
+    uint32_t ports; /* scan-target ports of the current host */
+} host_pass;
+
+/* find_network - the network holding addr, or -1. */
+static long find_network(const ds_results *r, uint32_t addr)
+{
+    size_t lo = 0, hi = r->n_networks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->networks[mid].block <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    const ds_network *net = &r->networks[lo - 1];
+    uint64_t last = (uint64_t)net->block + ((uint64_t)1 << (32 - net->prefix)) - 1;
+    return addr <= last ? (long)(lo - 1) : -1;
+}
+
+/* find_host - the host_list entry of addr in network k, or NULL. */
+static ds_block_host *find_host(const host_pass *hp, size_t k, uint32_t addr)
+{
+    ds_network *net = &hp->r->networks[k];
+    host_index key = {addr, 0};
+    const host_index *hit =
+        bsearch(&key, hp->index[k], net->n_host_list, sizeof(key), cmp_host_index);
+    return hit != NULL ? &net->host_list[hit->pos] : NULL;
+}
+
+static void end_host(host_pass *hp)
+{
+    if (!hp->have_host || hp->ports == 0)
+        goto done;
+    long k = find_network(hp->r, hp->host);
+    if (k < 0)
+        goto done;
+    ds_network *net = &hp->r->networks[k];
+    size_t lo = 0, hi = net->n_scan_windows;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (net->port_sets[mid].window < hp->win_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == net->n_scan_windows || net->port_sets[lo].window != hp->win_id)
+        goto done; /* not a scan window of the block */
+    ds_block_host *h = find_host(hp, (size_t)k, hp->host);
+    if (h != NULL) {
+        h->port_set_sizes[lo] = hp->ports;
+        if (hp->ports > h->ports_max)
+            h->ports_max = hp->ports;
+    }
+done:
+    hp->ports = 0;
+    hp->have_host = false;
+}
+
+static int on_host_coverage(void *ctx, const ds_coverage *cov)
+{
+    host_pass *hp = ctx;
+    if (!hp->have_host || cov->block != hp->host) {
+        end_host(hp);
+        hp->host = cov->block;
+        hp->have_host = true;
+    }
+    hp->ports += cov->count >= hp->r->alpha_addresses;
+    return 0;
+}
+
+/* A (host, value, packets) triple of one network, gathered over windows. */
+typedef struct hv {
+    uint32_t host;
+    uint32_t value;
+    uint64_t packets;
+} hv;
+
+static int cmp_hv_host(const void *a, const void *b)
+{
+    const hv *x = a, *y = b;
+    if (x->host != y->host)
+        return x->host < y->host ? -1 : 1;
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+static int cmp_hv_value(const void *a, const void *b)
+{
+    const hv *x = a, *y = b;
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * dominant_values - network k's dominant value of field and each host's, from v[0..n) (every
+ * window's counts of its hosts; reordered here).
+ */
+static void dominant_values(host_pass *hp, size_t k, ds_header_field field, hv *v, size_t n)
+{
+    ds_network *net = &hp->r->networks[k];
+    if (n == 0)
+        return;
+    qsort(v, n, sizeof(*v), cmp_hv_host);
+    size_t m = 0; /* sum equal (host, value) */
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && v[m - 1].host == v[i].host && v[m - 1].value == v[i].value)
+            v[m - 1].packets += v[i].packets;
+        else
+            v[m++] = v[i];
+    }
+    for (size_t i = 0; i < m;) {
+        size_t j = i, best = i;
+        for (; j < m && v[j].host == v[i].host; j++) {
+            if (v[j].packets > v[best].packets)
+                best = j;
+        }
+        ds_block_host *h = find_host(hp, k, v[i].host);
+        if (h != NULL) {
+            if (field == DS_FIELD_TTL)
+                h->ttl = (int32_t)v[best].value;
+            else
+                h->tcp_window = (int32_t)v[best].value;
+        }
+        i = j;
+    }
+    qsort(v, m, sizeof(*v), cmp_hv_value);
+    uint32_t best_value = 0;
+    uint64_t best_packets = 0;
+    for (size_t i = 0; i < m;) {
+        uint64_t sum = 0;
+        size_t j = i;
+        for (; j < m && v[j].value == v[i].value; j++)
+            sum += v[j].packets;
+        if (sum > best_packets) {
+            best_packets = sum;
+            best_value = v[i].value;
+        }
+        i = j;
+    }
+    if (field == DS_FIELD_TTL) {
+        net->ttl = (int32_t)best_value;
+        net->ttl_packets = best_packets;
+    } else {
+        net->tcp_window = (int32_t)best_value;
+        net->tcp_window_packets = best_packets;
+    }
+}
+
+/* header_values - the dominant TTL and TCP window of network k and its hosts. */
+static ds_status header_values(host_pass *hp, ds_aggregate *agg, size_t k, ds_error *err)
+{
+    const ds_network *net = &hp->r->networks[k];
+    uint64_t first = net->block;
+    uint64_t last = first + ((uint64_t)1 << (32 - net->prefix)) - 1;
+    for (int field = 0; field < 2; field++) {
+        hv *v = NULL;
+        size_t n = 0, cap = 0;
+        for (size_t w = 0; w < ds_aggregate_window_count(agg); w++) {
+            const ds_value_count *vc;
+            size_t nv;
+            ds_status st =
+                ds_aggregate_header_values(agg, w, (ds_header_field)field, &vc, &nv, err);
+            if (st != DS_OK) {
+                free(v);
+                return st;
+            }
+            size_t lo = 0, hi = nv;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (vc[mid].host < first)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            for (size_t i = lo; i < nv && vc[i].host <= last; i++) {
+                if (n == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    hv *grown = realloc(v, cap * sizeof(*grown));
+                    if (grown == NULL) {
+                        free(v);
+                        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+                    }
+                    v = grown;
+                }
+                v[n++] = (hv){vc[i].host, vc[i].value, vc[i].packets};
+            }
+        }
+        dominant_values(hp, k, (ds_header_field)field, v, n);
+        free(v);
+    }
+    return DS_OK;
+}
+
+ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err)
+{
+    const ds_agg_config *cfg = ds_aggregate_config(host_agg);
+    if (cfg->prefix != 32 || cfg->window.unit != r->window.unit ||
+        cfg->window.seconds != r->window.seconds ||
+        ds_darknet_size(cfg->darknet) != r->darknet_size)
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "the host pass needs a /32 aggregate of the same darknet and windows");
+    host_pass hp = {.r = r};
+    ds_status st = DS_OK;
+    hp.index = calloc(r->n_networks ? r->n_networks : 1, sizeof(*hp.index));
+    if (hp.index == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; k < r->n_networks; k++) {
+        ds_network *net = &r->networks[k];
+        hp.index[k] = malloc((net->n_host_list ? net->n_host_list : 1) * sizeof(**hp.index));
+        if (hp.index[k] == NULL) {
+            st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t h = 0; h < net->n_host_list; h++) {
+            ds_block_host *bh = &net->host_list[h];
+            hp.index[k][h] = (host_index){bh->addr, (uint32_t)h};
+            free(bh->port_set_sizes);
+            bh->port_set_sizes = calloc(net->n_scan_windows, sizeof(*bh->port_set_sizes));
+            bh->ports_max = 0;
+            bh->ttl = bh->tcp_window = -1;
+            if (bh->port_set_sizes == NULL) {
+                st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+        qsort(hp.index[k], net->n_host_list, sizeof(**hp.index), cmp_host_index);
+        net->ttl = net->tcp_window = -1;
+        net->ttl_packets = net->tcp_window_packets = 0;
+    }
+    for (size_t w = 0; w < ds_aggregate_window_count(host_agg); w++) {
+        ds_agg_window aw;
+        ds_aggregate_window(host_agg, w, &aw);
+        hp.win_id = aw.id;
+        st = ds_aggregate_coverage(host_agg, w, on_host_coverage, &hp, err);
+        if (st != DS_OK)
+            goto out;
+        end_host(&hp);
+    }
+    for (size_t k = 0; k < r->n_networks; k++) {
+        st = header_values(&hp, host_agg, k, err);
+        if (st != DS_OK)
+            goto out;
+    }
+    r->host_pass = true;
+out:
+    for (size_t k = 0; k < r->n_networks; k++)
+        free(hp.index[k]);
+    free(hp.index);
     return st;
 }
 
@@ -544,6 +898,8 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
         }
         net->n_scan_windows = j - i;
         net->ports_min = UINT32_MAX;
+        net->ttl = -1;
+        net->tcp_window = -1;
         for (size_t k = i; k < j; k++) {
             ds_port_set *ps = &net->port_sets[k - i];
             ps->window = c.scans[k].win_id;
@@ -586,7 +942,18 @@ void ds_results_free(ds_results *r)
         for (size_t t = 0; t < r->networks[i].n_scan_windows; t++)
             free(r->networks[i].port_sets[t].ports);
         free(r->networks[i].port_sets);
+        for (size_t h = 0; h < r->networks[i].n_host_list; h++)
+            free(r->networks[i].host_list[h].port_set_sizes);
+        free(r->networks[i].host_list);
+        free(r->networks[i].subnets);
+        for (size_t t = 0; t < r->networks[i].n_app_scans; t++)
+            free(r->networks[i].app_scans[t].app_port_list);
+        free(r->networks[i].app_scans);
     }
+    ds_enrichment_free(r->enrichment);
+    if (r->honeypot != NULL)
+        free(r->honeypot->windows);
+    free(r->honeypot);
     free(r->networks);
     free(r->windows);
     free(r->top_ports);

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "darkscan/enrich.h"
 #include "darkscan/json.h"
 #include "darkscan/output.h"
 #include "darkscan/version.h"
@@ -121,8 +122,167 @@ static void write_windows(ds_json *j, const ds_results *r)
     ds_json_array_end(j);
 }
 
-static void write_network(ds_json *j, const ds_results *r, const ds_network *n)
+static void write_app_scan(ds_json *j, const ds_results *r, const ds_app_scan_result *a)
 {
+    char label[32];
+    ds_json_object_begin(j);
+    key_string(j, "window", ds_window_label(&r->window, a->window, label, sizeof(label)));
+    key_uint(j, "ports", a->ports);
+    key_uint(j, "app_ports", a->app_ports);
+    key_double(j, "ratio", share(a->app_ports, a->ports));
+    ds_json_key(j, "app_port_list");
+    ds_json_array_begin(j);
+    for (uint32_t k = 0; k < a->app_ports; k++)
+        ds_json_uint(j, a->app_port_list[k]);
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
+/* app_scan: the latest honeypot window with a scan (null when none); app_scans: all of them. */
+static void write_app_scans(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    ds_json_key(j, "app_scan");
+    if (n->n_app_scans == 0)
+        ds_json_null(j);
+    else
+        write_app_scan(j, r, &n->app_scans[n->n_app_scans - 1]);
+    ds_json_key(j, "app_scans");
+    ds_json_array_begin(j);
+    for (size_t t = 0; t < n->n_app_scans; t++)
+        write_app_scan(j, r, &n->app_scans[t]);
+    ds_json_array_end(j);
+}
+
+static void write_honeypot(ds_json *j, const ds_results *r)
+{
+    const ds_honeypot_info *h = r->honeypot;
+    char label[32];
+    ds_json_key(j, "honeypot");
+    ds_json_object_begin(j);
+    key_uint(j, "addresses", h->addresses);
+    key_uint(j, "quorum", h->quorum);
+    key_uint(j, "sessions", h->sessions);
+    key_uint(j, "ipv6_sessions", h->ipv6_sessions);
+    ds_json_key(j, "windows");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < h->n_windows; i++)
+        ds_json_string(j, ds_window_label(&r->window, h->windows[i], label, sizeof(label)));
+    ds_json_array_end(j);
+    ds_json_object_end(j);
+}
+
+/* key_value - an int32 value that is -1 when unknown: null then. */
+static void key_known_int(ds_json *j, const char *key, int32_t v)
+{
+    ds_json_key(j, key);
+    if (v < 0)
+        ds_json_null(j);
+    else
+        ds_json_uint(j, (uint64_t)v);
+}
+
+static void write_fingerprints(ds_json *j, const ds_network *n)
+{
+    ds_json_key(j, "fingerprints");
+    ds_json_object_begin(j);
+    key_double(j, "mirai", share(n->mirai_packets, n->syn_packets));
+    key_double(j, "zmap", share(n->zmap_packets, n->syn_packets));
+    key_double(j, "masscan", share(n->masscan_packets, n->syn_packets));
+    key_known_int(j, "ttl", n->ttl);
+    ds_json_key(j, "ttl_share");
+    if (n->ttl < 0)
+        ds_json_null(j);
+    else
+        ds_json_double(j, share(n->ttl_packets, n->syn_packets));
+    key_known_int(j, "window", n->tcp_window);
+    ds_json_key(j, "window_share");
+    if (n->tcp_window < 0)
+        ds_json_null(j);
+    else
+        ds_json_double(j, share(n->tcp_window_packets, n->syn_packets));
+    ds_json_object_end(j);
+}
+
+static void write_enrichment(ds_json *j, const ds_enrichment *e, size_t i)
+{
+    const ds_network_enrichment *ne = &e->networks[i];
+    if (e->geoip) {
+        ds_json_key(j, "country");
+        ds_json_string(j, ne->country[0] ? ne->country : NULL);
+    }
+    if (e->asn) {
+        ds_json_key(j, "asn");
+        if (ne->has_asn) {
+            ds_json_object_begin(j);
+            key_uint(j, "number", ne->asn.number);
+            ds_json_key(j, "org");
+            ds_json_string(j, ne->asn.org[0] ? ne->asn.org : NULL);
+            ds_json_object_end(j);
+        } else {
+            ds_json_null(j);
+        }
+    }
+    if (e->known) {
+        ds_json_key(j, "known_scanners");
+        ds_json_array_begin(j);
+        for (size_t k = 0; k < ne->n_known; k++) {
+            ds_json_object_begin(j);
+            key_string(j, "name", ne->known[k].name);
+            key_uint(j, "hosts", ne->known[k].hosts);
+            ds_json_object_end(j);
+        }
+        ds_json_array_end(j);
+    }
+}
+
+/* write_hosts - the top DS_TOP_HOSTS hosts and every /24 of the block. */
+static void write_hosts(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    char addr[20], label[32];
+    ds_json_key(j, "hosts");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < n->n_host_list && i < DS_TOP_HOSTS; i++) {
+        const ds_block_host *h = &n->host_list[i];
+        ds_json_object_begin(j);
+        key_string(j, "addr", ds_format_ipv4(h->addr, addr));
+        key_uint(j, "syn_packets", h->syn_packets);
+        ds_json_key(j, "ports_max");
+        if (h->port_set_sizes != NULL)
+            ds_json_uint(j, h->ports_max);
+        else
+            ds_json_null(j);
+        ds_json_key(j, "port_set_sizes");
+        if (h->port_set_sizes != NULL) {
+            ds_json_object_begin(j);
+            for (size_t t = 0; t < n->n_scan_windows; t++) {
+                ds_json_key(
+                    j, ds_window_label(&r->window, n->port_sets[t].window, label, sizeof(label)));
+                ds_json_uint(j, h->port_set_sizes[t]);
+            }
+            ds_json_object_end(j);
+        } else {
+            ds_json_null(j);
+        }
+        key_known_int(j, "ttl", h->ttl);
+        key_known_int(j, "window", h->tcp_window);
+        ds_json_object_end(j);
+    }
+    ds_json_array_end(j);
+    ds_json_key(j, "subnets");
+    ds_json_array_begin(j);
+    for (size_t i = 0; i < n->n_subnets; i++) {
+        ds_json_object_begin(j);
+        key_string(j, "prefix", ds_block_format(n->subnets[i].prefix, 24, addr));
+        key_uint(j, "syn_packets", n->subnets[i].syn_packets);
+        key_uint(j, "hosts", n->subnets[i].hosts);
+        ds_json_object_end(j);
+    }
+    ds_json_array_end(j);
+}
+
+static void write_network(ds_json *j, const ds_results *r, size_t i)
+{
+    const ds_network *n = &r->networks[i];
     char buf[32], label[32];
     ds_json_object_begin(j);
     key_string(j, "block", ds_block_format(n->block, n->prefix, buf));
@@ -157,12 +317,42 @@ static void write_network(ds_json *j, const ds_results *r, const ds_network *n)
     key_string(j, "top24", ds_block_format(n->top24, 24, buf));
     key_uint(j, "top24_syn_packets", n->top24_packets);
     key_uint(j, "host_count", n->hosts);
-    ds_json_key(j, "fingerprints");
-    ds_json_object_begin(j);
-    key_double(j, "mirai", share(n->mirai_packets, n->syn_packets));
-    key_double(j, "zmap", share(n->zmap_packets, n->syn_packets));
-    key_double(j, "masscan", share(n->masscan_packets, n->syn_packets));
+    write_fingerprints(j, n);
+    if (r->enrichment != NULL && i < r->enrichment->n_networks)
+        write_enrichment(j, r->enrichment, i);
+    write_hosts(j, r, n);
+    if (r->honeypot != NULL)
+        write_app_scans(j, r, n);
     ds_json_object_end(j);
+}
+
+/* write_enrichment_summary - Figure 1, and which enrichment sources were used. */
+static void write_enrichment_summary(ds_json *j, const ds_results *r)
+{
+    const ds_enrichment *e = r->enrichment;
+    if (e != NULL && e->geoip) {
+        ds_json_key(j, "countries");
+        ds_json_array_begin(j);
+        for (size_t i = 0; i < e->n_countries; i++) {
+            ds_json_object_begin(j);
+            ds_json_key(j, "country");
+            ds_json_string(j, e->countries[i].country[0] ? e->countries[i].country : NULL);
+            key_uint(j, "networks", e->countries[i].networks);
+            ds_json_object_end(j);
+        }
+        ds_json_array_end(j);
+    }
+    ds_json_key(j, "enrichment");
+    ds_json_object_begin(j);
+    key_string(j, "geoip", e != NULL ? e->geoip_source : NULL);
+    key_string(j, "asn", e != NULL ? e->asn_source : NULL);
+    ds_json_key(j, "known_scanners");
+    ds_json_array_begin(j);
+    for (size_t i = 0; e != NULL && i < e->n_known_sources; i++)
+        ds_json_string(j, e->known_sources[i]);
+    ds_json_array_end(j);
+    ds_json_key(j, "host_pass");
+    ds_json_bool(j, r->host_pass);
     ds_json_object_end(j);
 }
 
@@ -218,11 +408,14 @@ ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err)
     ds_json_key(j, "networks");
     ds_json_array_begin(j);
     for (size_t i = 0; i < r->n_networks; i++)
-        write_network(j, r, &r->networks[i]);
+        write_network(j, r, i);
     ds_json_array_end(j);
+    write_enrichment_summary(j, r);
     write_top_ports(j, r);
     if (r->sweep != NULL && r->sweep->counts != NULL)
         write_sweep(j, r->sweep);
+    if (r->honeypot != NULL)
+        write_honeypot(j, r);
     ds_json_object_end(j);
     ds_status st = ds_json_finish(j, err);
     ds_json_free(j);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "darkscan/enrich.h"
 #include "darkscan/output.h"
 
 /* group - n with thousands separators into buf (at least 27 bytes); returns buf. */
@@ -87,8 +88,20 @@ static void write_networks(const ds_results *r, FILE *f)
             r->n_networks, r->n_networks == 1 ? "" : "s", count[0], count[1], count[2]);
     if (r->n_networks == 0)
         return;
-    fprintf(f, "\n%-18s %-21s %4s  %-12s %6s %6s %7s %7s %13s %6s  %s\n", "block", "period", "wins",
-            "category", "ports", "min", "jaccard", "simpson", "SYN packets", "mirai", "top /24");
+    const ds_enrichment *e = r->enrichment;
+    bool cc = e != NULL && e->geoip, as = e != NULL && e->asn, known = e != NULL && e->known;
+    int top24_width = cc || as || known ? 18 : 0; /* no trailing blanks */
+    fprintf(f, "\n%-18s %-21s %4s  %-12s %6s %6s %7s %7s %13s %6s  %-*s", "block", "period", "wins",
+            "category", "ports", "min", "jaccard", "simpson", "SYN packets", "mirai", top24_width,
+            "top /24");
+    int cc_width = as || known ? 3 : 0, as_width = known ? 10 : 0;
+    if (cc)
+        fprintf(f, " %-*s", cc_width, "cc");
+    if (as)
+        fprintf(f, " %-*s", as_width, "AS");
+    if (known)
+        fprintf(f, " %s", "known scanners (hosts)");
+    fputc('\n', f);
     for (size_t i = 0; i < r->n_networks; i++) {
         const ds_network *n = &r->networks[i];
         char block[20], top24[20], first[32], last[32], period[70], pkts[32];
@@ -96,12 +109,38 @@ static void write_networks(const ds_results *r, FILE *f)
         ds_window_label(&r->window, n->port_sets[n->n_scan_windows - 1].window, last, sizeof(last));
         snprintf(period, sizeof(period), "%s..%s", first, last);
         fprintf(f,
-                "%-18s %-21s %4zu  %-12s %6" PRIu32 " %6" PRIu32 " %7.3f %7.3f %13s %5.1f%%  %s\n",
+                "%-18s %-21s %4zu  %-12s %6" PRIu32 " %6" PRIu32 " %7.3f %7.3f %13s %5.1f%%  %-*s",
                 ds_block_format(n->block, n->prefix, block), period, n->n_scan_windows,
                 ds_category_name(n->category), n->ports_max, n->ports_min,
                 ds_ratio_value(n->jaccard_median), ds_ratio_value(n->simpson_median),
-                group(n->syn_packets, pkts), pct(n->mirai_packets, n->syn_packets),
+                group(n->syn_packets, pkts), pct(n->mirai_packets, n->syn_packets), top24_width,
                 ds_block_format(n->top24, 24, top24));
+        const ds_network_enrichment *ne = e != NULL && i < e->n_networks ? &e->networks[i] : NULL;
+        if (cc)
+            fprintf(f, " %-*s", cc_width, ne->country[0] ? ne->country : "-");
+        if (as) {
+            char number[16] = "-";
+            if (ne->has_asn)
+                snprintf(number, sizeof(number), "AS%" PRIu32, ne->asn.number);
+            fprintf(f, " %-*s", as_width, number);
+        }
+        if (known) {
+            fputc(' ', f);
+            for (size_t k = 0; k < ne->n_known; k++)
+                fprintf(f, "%s%s (%" PRIu64 ")", k ? ", " : "", ne->known[k].name,
+                        ne->known[k].hosts);
+            if (ne->n_known == 0)
+                fputc('-', f);
+        }
+        fputc('\n', f);
+    }
+    if (cc && e->n_countries > 0) {
+        fprintf(f, "\nBlocks per country:");
+        for (size_t i = 0; i < e->n_countries; i++)
+            fprintf(f, "%s %s %" PRIu32, i ? "," : "",
+                    e->countries[i].country[0] ? e->countries[i].country : "unknown",
+                    e->countries[i].networks);
+        fputc('\n', f);
     }
 }
 
@@ -120,11 +159,40 @@ static void write_top_ports(const ds_results *r, FILE *f, size_t top_n)
     }
 }
 
+/* Table 4: application-layer scanning ratio per block, in the honeypot windows. */
+static void write_app_scan(const ds_results *r, FILE *f)
+{
+    const ds_honeypot_info *h = r->honeypot;
+    fprintf(f,
+            "\nApplication-layer scanning (honeypot: %" PRIu32 " addresses, quorum %" PRIu32
+            ", %" PRIu64 " sessions):\n",
+            h->addresses, h->quorum, h->sessions);
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const ds_network *n = &r->networks[i];
+        for (size_t k = 0; k < n->n_app_scans; k++) {
+            const ds_app_scan_result *a = &n->app_scans[k];
+            char block[20], label[32];
+            if (shown++ == 0)
+                fprintf(f, "%-18s %-12s %7s %9s %7s\n", "block", "window", "ports", "app ports",
+                        "gamma");
+            fprintf(f, "%-18s %-12s %7" PRIu32 " %9" PRIu32 " %6.1f%%\n",
+                    ds_block_format(n->block, n->prefix, block),
+                    ds_window_label(&r->window, a->window, label, sizeof(label)), a->ports,
+                    a->app_ports, pct(a->app_ports, a->ports));
+        }
+    }
+    if (shown == 0)
+        fprintf(f, "no constant scanner block scanned in the honeypot's windows\n");
+}
+
 ds_status ds_results_write_summary(const ds_results *r, FILE *f, size_t top_n, ds_error *err)
 {
     write_overview(r, f);
     write_networks(r, f);
     write_top_ports(r, f, top_n);
+    if (r->honeypot != NULL)
+        write_app_scan(r, f);
     if (ferror(f))
         return ds_error_set(err, DS_ERR_IO, "write failed: %s", strerror(errno));
     return DS_OK;

@@ -305,7 +305,7 @@ static ds_status create_schema(ds_state *st, const ds_state_want *want, ds_error
     unsigned prefix = want->prefix ? *want->prefix : DS_PREFIX_DEFAULT;
     char wname[32], sql[128];
     /* Check that an aggregate can be made with this configuration before writing anything. */
-    ds_agg_config cfg = {want->darknet, window, prefix};
+    ds_agg_config cfg = {.darknet = want->darknet, .window = window, .prefix = prefix};
     ds_aggregate *probe = NULL;
     ds_status s = ds_aggregate_new(&probe, &cfg, err);
     ds_aggregate_free(probe);

@@ -283,6 +283,48 @@ void ds_json_double(ds_json *j, double v)
     fputs(buf, j->out);
 }
 
+/* is_json_number - text is exactly an RFC 8259 number. */
+static bool is_json_number(const char *t)
+{
+    if (*t == '-')
+        t++;
+    if (*t == '0') {
+        t++;
+    } else if (*t >= '1' && *t <= '9') {
+        while (*t >= '0' && *t <= '9')
+            t++;
+    } else {
+        return false;
+    }
+    if (*t == '.') {
+        t++;
+        if (*t < '0' || *t > '9')
+            return false;
+        while (*t >= '0' && *t <= '9')
+            t++;
+    }
+    if (*t == 'e' || *t == 'E') {
+        t++;
+        if (*t == '+' || *t == '-')
+            t++;
+        if (*t < '0' || *t > '9')
+            return false;
+        while (*t >= '0' && *t <= '9')
+            t++;
+    }
+    return *t == '\0';
+}
+
+void ds_json_number_text(ds_json *j, const char *text)
+{
+    if (text == NULL || !is_json_number(text)) {
+        misuse(j, DS_ERR_STATE, "a number that is not an RFC 8259 number");
+        return;
+    }
+    if (before_value(j))
+        fputs(text, j->out);
+}
+
 void ds_json_bool(ds_json *j, bool v)
 {
     if (before_value(j))

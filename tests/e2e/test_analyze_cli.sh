@@ -90,10 +90,12 @@ head -1 "$work/out1/networks.csv" | grep -q '^block,category,jaccard_median,simp
 check hour 0 "$DARKSCAN" analyze "${D[@]}" -m 1 --window hour --sweep -q -o "$work/out2" "$work/a.pcap"
 grep -q '"2018-07-01T00"' "$work/out2/results.json" || { echo "FAIL hour label" >&2; fail=1; }
 grep -q '^0.8,30,1,1$' "$work/out2/sweep.csv" || { echo "FAIL sweep.csv" >&2; fail=1; }
-# Standard input.
+# Standard input: the same networks as the file without the host pass (a second read, which
+# standard input cannot give).
 check stdin 0 "$DARKSCAN" analyze "${D[@]}" -m 1 -q --json "$work/stdin.json" - <"$work/a.pcap"
+check no-host-pass 0 "$DARKSCAN" analyze "${D[@]}" -m 1 -q --no-host-pass --json "$work/nohp.json" "$work/a.pcap"
 cmp -s <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["networks"])' "$work/stdin.json") \
-    <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["networks"])' "$work/out1/results.json") ||
+    <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["networks"])' "$work/nohp.json") ||
     { echo "FAIL stdin differs" >&2; fail=1; }
 
 exit $fail

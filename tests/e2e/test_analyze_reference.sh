@@ -18,9 +18,11 @@ mapfile -t files < <(ls -r "$work"/b/caps/*)
 "$DARKSCAN" analyze -q -j 1 -D "$work/b/darknet.txt" --json "$work/b1.json" "${files[@]}"
 "$DARKSCAN" analyze -q -j 2 -D "$work/b/darknet.txt" --json "$work/b2.json" "${files[@]}"
 "$DARKSCAN" analyze -q -j 2 -D "$work/a/darknet.txt" --json "$work/a2.json" "$work/a/caps"
+# More threads than files: threads share a file, taking batches of it in turn.
+"$DARKSCAN" analyze -q -j 8 -D "$work/b/darknet.txt" --json "$work/b8.json" "${files[@]}"
 strip() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["input"].pop("files"); print(json.dumps(d, sort_keys=True))' "$1"; }
 ref=$(strip "$work/a.json")
-for f in b1 b2 a2; do
+for f in b1 b2 a2 b8; do
     if [[ "$(strip "$work/$f.json")" != "$ref" ]]; then
         echo "results differ between splits/orders/threads: $f.json vs a.json" >&2
         diff <(strip "$work/a.json" | python3 -m json.tool) <(strip "$work/$f.json" | python3 -m json.tool) | head -20 >&2

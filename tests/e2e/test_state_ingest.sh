@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `darkscan ingest` + `analyze --state` against `analyze` over the same captures (method_ref.py
-# captures): byte-identical results JSON, CSV tables and sweep, also with other method options
+# `darkscan ingest` + `analyze --state` against `analyze --no-host-pass` over the same captures
+# (method_ref.py captures; the host pass reads the captures a second time, which a state
+# cannot): byte-identical results JSON, CSV tables and sweep, also with other method options
 # (no re-ingest); files already in the state skipped, --force, standard input, truncated and
 # damaged files, --keep-windows, --list; and the refusals: another darknet, window or prefix,
 # captures beside --state, not a state.
@@ -24,7 +25,7 @@ python3 "$here/method_ref.py" generate "$work/g" --seed 3 --files 5
 D=$work/g/darknet.txt
 caps=$work/g/caps
 S=$work/s.db
-"$DARKSCAN" analyze -q -D "$D" --json "$work/direct.json" "$caps"
+"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/direct.json" "$caps"
 
 # Two runs, the second over every file: the first two files are skipped, with a message.
 "$DARKSCAN" ingest -j 2 --state "$S" -D "$D" "$caps/part00.pcap" "$caps/part01.pcap.gz" \
@@ -40,15 +41,17 @@ python3 "$here/method_ref.py" compare "$work/g/expected.json" "$work/state.json"
 
 # Other method options and outputs, without ingesting again.
 opts=(-a 0.9 -n 20 -m 3 --routine-jaccard 0.5 --stable-simpson 0.6 --max-gap 0.5 --sweep)
-"$DARKSCAN" analyze -q "${opts[@]}" -D "$D" -o "$work/od" --json "$work/d2.json" "$caps"
+"$DARKSCAN" analyze -q --no-host-pass "${opts[@]}" -D "$D" -o "$work/od" --json "$work/d2.json" "$caps"
 "$DARKSCAN" analyze -q "${opts[@]}" --state "$S" -o "$work/os" --json "$work/s2.json"
 cmp "$work/d2.json" "$work/s2.json" || fail "analyze --state differs with other options"
 diff -r "$work/od" "$work/os" >/dev/null || fail "-o folders differ"
 cmp -s "$work/direct.json" "$work/s2.json" && fail "the options changed nothing (test is void)"
 # The summary on the terminal too.
-"$DARKSCAN" analyze -D "$D" "$caps" >"$work/sum_d" 2>/dev/null
-"$DARKSCAN" analyze --state "$S" >"$work/sum_s" 2>/dev/null
+"$DARKSCAN" analyze --no-host-pass -D "$D" "$caps" >"$work/sum_d" 2>/dev/null
+"$DARKSCAN" analyze --state "$S" >"$work/sum_s" 2>"$work/err"
 diff "$work/sum_d" "$work/sum_s" >/dev/null || fail "summaries differ"
+# The host pass reads the captures again: a state cannot, and says so (--no-host-pass above).
+grep -q 'a state holds no per-host tuples' "$work/err" || fail "$(cat "$work/err")"
 
 # The same darknet, window and prefix given again: fine. Others: refused, saying which.
 "$DARKSCAN" analyze -q --state "$S" -D "$D" --window month --prefix 16 --json "$work/s3.json"
@@ -89,7 +92,7 @@ cat "$caps/part03.pcap.gz" | "$DARKSCAN" ingest --state "$work/in.db" -D "$D" - 
 grep -q '^ingested -:' "$work/run4" || fail "stdin: $(cat "$work/run4")"
 "$DARKSCAN" ingest --state "$work/in.db" "$caps/part03.pcap.gz" >"$work/run5"
 grep -q '^skipped .*same content as -' "$work/run5" || fail "stdin then file: $(cat "$work/run5")"
-"$DARKSCAN" analyze -q -D "$D" --json "$work/d3.json" "$caps/part03.pcap.gz"
+"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/d3.json" "$caps/part03.pcap.gz"
 "$DARKSCAN" analyze -q --state "$work/in.db" --json "$work/s3.json"
 cmp "$work/d3.json" "$work/s3.json" || fail "stdin ingest differs"
 
@@ -105,7 +108,7 @@ for _ in range(500):
 bad = data[:off] + struct.pack("<IIII", 1, 0, 300000, 300000) + data[off + 16:]
 open(sys.argv[2], "wb").write(bad)
 EOF
-expect_rc 1 "$DARKSCAN" analyze -q -D "$D" --json "$work/d4.json" "$work/trunc.pcap" \
+expect_rc 1 "$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/d4.json" "$work/trunc.pcap" \
     "$work/bad.pcap" "$caps/part04.pcap"
 expect_rc 1 "$DARKSCAN" ingest --state "$work/dmg.db" -D "$D" "$work/trunc.pcap" "$work/bad.pcap" \
     "$caps/part04.pcap"

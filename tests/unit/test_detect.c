@@ -95,7 +95,7 @@ static run detect(const pkts *ps, const ds_params *params, unsigned prefix)
     run r = {0};
     ds_error err;
     r.darknet = make_darknet(DARKNET);
-    ds_agg_config cfg = {r.darknet, {DS_WINDOW_MONTH, 0}, prefix};
+    ds_agg_config cfg = {.darknet = r.darknet, .window = {DS_WINDOW_MONTH, 0}, .prefix = prefix};
     assert_int_equal(ds_aggregate_new(&r.agg, &cfg, &err), DS_OK);
     assert_int_equal(ds_aggregate_add(r.agg, ps->p, ps->n, &err), DS_OK);
     assert_int_equal(ds_detect(r.agg, params, &r.res, &err), DS_OK);
@@ -542,7 +542,7 @@ static void test_order_and_merge(void **state)
             ps.p[j] = t;
         }
         ds_error err;
-        ds_agg_config cfg = {ref.darknet, {DS_WINDOW_MONTH, 0}, 16};
+        ds_agg_config cfg = {.darknet = ref.darknet, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
         ds_aggregate *parts[4];
         for (int k = 0; k < 4; k++)
             assert_int_equal(ds_aggregate_new(&parts[k], &cfg, &err), DS_OK);
@@ -581,7 +581,7 @@ static void test_export_import(void **state)
     ds_params p = params_m(3);
     run ref = detect(&ps, &p, 16);
     ds_error err;
-    ds_agg_config cfg = {ref.darknet, {DS_WINDOW_MONTH, 0}, 16};
+    ds_agg_config cfg = {.darknet = ref.darknet, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
     ds_aggregate *copy;
     assert_int_equal(ds_aggregate_new(&copy, &cfg, &err), DS_OK);
     for (size_t i = 0; i < ds_aggregate_window_count(ref.agg); i++) {
@@ -619,7 +619,7 @@ static void test_sweep(void **state)
     build_mixed(&ps);
     ds_error err;
     ds_darknet *d = make_darknet(DARKNET);
-    ds_agg_config cfg = {d, {DS_WINDOW_MONTH, 0}, 16};
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
     ds_aggregate *agg;
     assert_int_equal(ds_aggregate_new(&agg, &cfg, &err), DS_OK);
     assert_int_equal(ds_aggregate_add(agg, ps.p, ps.n, &err), DS_OK);
