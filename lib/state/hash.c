@@ -14,13 +14,13 @@
 
 #define READ_SIZE ((size_t)1 << 20)
 
-struct ds_sha256 {
+struct ds_sha256_ctx {
     EVP_MD_CTX *ctx;
 };
 
-ds_sha256 *ds_sha256_new(void)
+ds_sha256_ctx *ds_sha256_new(void)
 {
-    ds_sha256 *h = malloc(sizeof(*h));
+    ds_sha256_ctx *h = malloc(sizeof(*h));
     if (h == NULL)
         return NULL;
     h->ctx = EVP_MD_CTX_new();
@@ -32,19 +32,19 @@ ds_sha256 *ds_sha256_new(void)
     return h;
 }
 
-void ds_sha256_update(ds_sha256 *h, const void *data, size_t len)
+void ds_sha256_update(ds_sha256_ctx *h, const void *data, size_t len)
 {
     EVP_DigestUpdate(h->ctx, data, len);
 }
 
-void ds_sha256_final(ds_sha256 *h, uint8_t out[32])
+void ds_sha256_final(ds_sha256_ctx *h, uint8_t out[32])
 {
     unsigned len = 32;
     EVP_DigestFinal_ex(h->ctx, out, &len);
     EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
 }
 
-void ds_sha256_free(ds_sha256 *h)
+void ds_sha256_free(ds_sha256_ctx *h)
 {
     if (h == NULL)
         return;
@@ -63,7 +63,7 @@ ds_status ds_sha256_file(const char *path, uint8_t out[32], uint64_t *size,
 {
     ds_status st = DS_OK;
     uint8_t *buf = NULL;
-    ds_sha256 *h = NULL;
+    ds_sha256_ctx *h = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));

@@ -12,14 +12,14 @@
 
 #include "darkscan/error.h"
 
-typedef struct ds_sha256 ds_sha256;
+typedef struct ds_sha256_ctx ds_sha256_ctx;
 
 /* ds_sha256_new - a fresh hash; NULL when out of memory. */
-ds_sha256 *ds_sha256_new(void);
-void ds_sha256_update(ds_sha256 *h, const void *data, size_t len);
+ds_sha256_ctx *ds_sha256_new(void);
+void ds_sha256_update(ds_sha256_ctx *h, const void *data, size_t len);
 /* ds_sha256_final - the digest into out; the hash is then fresh again. */
-void ds_sha256_final(ds_sha256 *h, uint8_t out[32]);
-void ds_sha256_free(ds_sha256 *h);
+void ds_sha256_final(ds_sha256_ctx *h, uint8_t out[32]);
+void ds_sha256_free(ds_sha256_ctx *h);
 
 /* ds_sha256_buf - the digest of one buffer. */
 void ds_sha256_buf(const void *data, size_t len, uint8_t out[32]);

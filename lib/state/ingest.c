@@ -110,7 +110,7 @@ static ds_status spool_stdin(char **tmp_path, uint8_t digest[DS_STATE_ID_LEN], u
     size_t len = strlen(dir) + 32;
     char *path = malloc(len);
     uint8_t *buf = malloc(1 << 20);
-    ds_sha256 *h = ds_sha256_new();
+    ds_sha256_ctx *h = ds_sha256_new();
     ds_status s = DS_OK;
     int fd = -1;
     if (path == NULL || buf == NULL || h == NULL) {
