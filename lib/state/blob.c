@@ -17,7 +17,7 @@
 #include <zstd.h>
 
 #include "state/blob.h"
-#include "state/hash.h"
+#include "util/sha256.h"
 
 #define KIND_TUPLES   'T'
 #define KIND_COUNTERS 'C'

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "state/hash.h"
+#include "util/sha256.h"
 #include "state/state_int.h"
 
 #define BATCH 4096

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,7 +26,7 @@
 #include "darkscan/state.h"
 #include "darkscan/version.h"
 #include "state/blob.h"
-#include "state/hash.h"
+#include "util/sha256.h"
 #include "state/state_int.h"
 
 /* The schema version (PRAGMA user_version and meta 'format'). */
@@ -439,11 +440,19 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
         s = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    /*
+     * A reader opens the file read-write when it may, and then refuses writes itself (PRAGMA
+     * query_only): after an ingest was killed, the write-ahead log is "hot" and the first
+     * connection must rebuild its index, which SQLite cannot do through a read-only handle
+     * ("attempt to write a readonly database"). Only a file it may not write is opened
+     * read-only.
+     */
+    bool ro_handle = opt->read_only && access(path, W_OK) != 0;
     int flags = SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX |
-                (opt->read_only ? SQLITE_OPEN_READONLY
-                                : SQLITE_OPEN_READWRITE | (opt->create ? SQLITE_OPEN_CREATE : 0));
+                (ro_handle ? SQLITE_OPEN_READONLY
+                           : SQLITE_OPEN_READWRITE | (opt->create ? SQLITE_OPEN_CREATE : 0));
     /* A path that looks like a URI is still a path. */
-    char *name = ds_state_uri(path, opt->read_only);
+    char *name = ds_state_uri(path, ro_handle);
     if (name == NULL) {
         s = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         goto fail;
@@ -457,6 +466,11 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, (int)(opt->wait_ms > INT32_MAX ? INT32_MAX : opt->wait_ms));
+    if (opt->read_only && !ro_handle) {
+        s = ds_state_exec(st, "PRAGMA query_only = ON", "opening the state", err);
+        if (s != DS_OK)
+            goto fail;
+    }
 
     /* One statement, one snapshot: another process may be creating the state right now. */
     int64_t app = 0, tables = 0, both = 0;

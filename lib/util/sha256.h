@@ -1,10 +1,11 @@
 /*
- * hash.h - SHA-256 (OpenSSL's libcrypto, which uses the CPU's SHA extensions where present):
- * source ids are the SHA-256 of a capture file's bytes, tuple rows are named by the SHA-256 of
- * their payload. Private to libdarkscan.
+ * sha256.h - SHA-256 through OpenSSL's libcrypto, which uses the CPU's SHA extensions where
+ * present. The state names sources by the SHA-256 of a capture file's bytes and tuple rows by
+ * that of their payload; the report allows its inline script by its hash. Private to
+ * libdarkscan.
  */
-#ifndef DS_STATE_HASH_H
-#define DS_STATE_HASH_H
+#ifndef DS_UTIL_SHA256_H
+#define DS_UTIL_SHA256_H
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -31,4 +32,12 @@ void ds_sha256_buf(const void *data, size_t len, uint8_t out[32]);
 ds_status ds_sha256_file(const char *path, uint8_t out[32], uint64_t *size,
                          const atomic_bool *cancel, ds_error *err);
 
+/* DS_CSP_HASH_LEN - "sha256-" + 44 base64 characters + NUL. */
+#define DS_CSP_HASH_LEN 52
+
+/*
+ * ds_csp_hash - "sha256-<base64 of the digest of text>", the hash source of a
+ * Content-Security-Policy, into buf; returns buf.
+ */
+char *ds_csp_hash(const char *text, size_t len, char buf[DS_CSP_HASH_LEN]);
 #endif
