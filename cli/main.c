@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
+    {"simulate", "synthetic darknet captures with planted scanners, and the truth", cmd_simulate},
+    {"demo", "simulate the paper's setting, analyse it with every feature, report", cmd_demo},
     {NULL, NULL, NULL},
 };
 

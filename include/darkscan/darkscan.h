@@ -22,5 +22,6 @@
 #include "darkscan/json.h"
 #include "darkscan/json_parse.h"
 #include "darkscan/honeypot.h"
+#include "darkscan/simulate.h"
 
 #endif
