@@ -9,10 +9,10 @@
         one line per NAME: the two first /24s of the range, the /16, the AS and its organisation,
         for lib/simulate/ranges.c. The blocks are chosen for their country only.
 
-    scripts/sim-ranges.py asn-subset OUT.csv.gz
+    scripts/sim-ranges.py asn-subset OUT.csv
         Every row of the shared asn-ipv4.csv.gz that meets a /16 used in lib/simulate/ranges.c
-        (start,end,asn,org; CC-BY-4.0, see data/README.md), gzip-compressed, for the demo's
-        --asn database.
+        (start,end,asn,org; CC-BY-4.0, see data/asn/README.md), for the demo's --asn
+        database (data/asn/asn-ipv4-demo.csv); gzip-compressed when OUT ends in .gz.
 
 Reads ../shared/data (DS_SHARED_DATA overrides); writes nothing else.
 """
@@ -101,8 +101,13 @@ def asn_subset(out):
         if k < len(blocks) and blocks[k] <= hi:
             w.writerow(row)
             n += 1
-    with gzip.GzipFile(out, "wb", mtime=0) as f:
-        f.write(buf.getvalue().encode("utf-8"))
+    data = buf.getvalue().encode("utf-8")
+    if out.endswith(".gz"):
+        with gzip.GzipFile(out, "wb", mtime=0) as f:
+            f.write(data)
+    else:
+        with open(out, "wb") as f:
+            f.write(data)
     print("%s: %d rows for %d blocks" % (out, n, len(blocks)))
 
 

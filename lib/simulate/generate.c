@@ -11,17 +11,21 @@
 
 #define NS_PER_S 1000000000ll
 
-static ds_status put(sim_packets *out, const ds_packet *p, ds_error *err)
+/* put - append p to the file (sensor, day) it belongs to. */
+static ds_status put(sim_month_out *out, const ds_packet *p, ds_error *err)
 {
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 65536;
-        ds_packet *g = realloc(out->v, cap * sizeof(*g));
+    size_t day = (size_t)((p->ts_ns - out->start_ns) / (86400 * NS_PER_S));
+    sim_packets *b = &out->buckets[p->file_index * out->days + day];
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        ds_packet *g = realloc(b->v, cap * sizeof(*g));
         if (g == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        out->v = g;
-        out->cap = cap;
+        b->v = g;
+        b->cap = cap;
     }
-    out->v[out->n++] = *p;
+    b->v[b->n++] = *p;
+    out->packets++;
     return DS_OK;
 }
 
@@ -31,7 +35,7 @@ typedef struct month_ctx {
     const sim_actor *a;
     ds_sim_rng rng;
     int64_t start_ns, len_ns;
-    sim_packets *out;
+    sim_month_out *out;
 } month_ctx;
 
 static uint32_t pick_host(month_ctx *c, size_t *idx)
@@ -323,7 +327,7 @@ static ds_status noise(month_ctx *c, const sim_month_plan *mp, ds_error *err)
     return DS_OK;
 }
 
-ds_status ds_sim_generate_actor(const sim_plan *plan, size_t actor, size_t m, sim_packets *out,
+ds_status ds_sim_generate_actor(const sim_plan *plan, size_t actor, size_t m, sim_month_out *out,
                                 ds_error *err)
 {
     month_ctx c;

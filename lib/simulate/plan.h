@@ -138,17 +138,29 @@ extern const size_t ds_sim_popular_ports_count;
  */
 bool ds_sim_reserved(const sim_plan *plan, uint32_t addr);
 
-/* The packets of one month, as generate.c draws them (file_index holds the sensor). */
+/* A growable array of packets. */
 typedef struct sim_packets {
     ds_packet *v;
     size_t n, cap;
 } sim_packets;
 
 /*
+ * The packets of one month as generate.c draws them, already split into the month's files:
+ * bucket sensor * days + day (file_index holds the sensor until the packet is written).
+ */
+typedef struct sim_month_out {
+    sim_packets *buckets;
+    size_t n_buckets;
+    unsigned days;
+    int64_t start_ns;
+    uint64_t packets;
+} sim_month_out;
+
+/*
  * ds_sim_generate_actor - append the packets actor a sends in month m to out, drawn from the
  * stream (seed, actor index, month): independent of any other actor and month.
  */
-ds_status ds_sim_generate_actor(const sim_plan *plan, size_t actor, size_t m, sim_packets *out,
+ds_status ds_sim_generate_actor(const sim_plan *plan, size_t actor, size_t m, sim_month_out *out,
                                 ds_error *err);
 
 #endif

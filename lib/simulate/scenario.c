@@ -400,9 +400,17 @@ typedef struct plan_scratch {
     uint32_t idx[65536];
 } plan_scratch;
 
-/* month_set - into set (ascending, n ports) the planned set of one month. */
+/*
+ * month_set - into set (ascending) the planned set of one month, of `size` ports:
+ *   routine: a random subset of the base set (base->n = the largest size);
+ *   semi-routine: the stable core (base->v[0..core)), the first ports of a fixed extension
+ *     (base->v[core..core + ext)) and, for churn_permille of the ports beyond the core, ports
+ *     drawn from a pool (the rest of base): the set grows and shrinks around its core;
+ *   ad-hoc: a few common ports (the core) and one or two dense runs of high ports placed anew.
+ */
 static void month_set(plan_scratch *s, ds_category cat, const portvec *base, uint32_t core,
-                      uint32_t size, ds_sim_rng *r, uint16_t *set)
+                      uint32_t ext, uint32_t churn_permille, uint32_t size, ds_sim_rng *r,
+                      uint16_t *set)
 {
     portvec *m = &s->month;
     pv_clear(m);
@@ -413,13 +421,15 @@ static void month_set(plan_scratch *s, ds_category cat, const portvec *base, uin
         for (uint32_t i = 0; i < size; i++)
             pv_add(m, base->v[s->idx[i]]);
     } else if (cat == DS_CATEGORY_SEMI_ROUTINE) {
-        for (uint32_t i = 0; i < core; i++)
+        uint32_t grown = size - core;
+        uint32_t churn = (uint32_t)(((uint64_t)grown * churn_permille + 500) / 1000);
+        for (uint32_t i = 0; i < core + grown - churn; i++)
             pv_add(m, base->v[i]);
-        uint32_t pool = base->n - core;
+        uint32_t pool = base->n - core - ext;
         for (uint32_t i = 0; i < pool; i++)
-            s->idx[i] = core + i;
-        ds_sim_rng_sample(r, s->idx, pool, size - core);
-        for (uint32_t i = 0; i < size - core; i++)
+            s->idx[i] = core + ext + i;
+        ds_sim_rng_sample(r, s->idx, pool, churn);
+        for (uint32_t i = 0; i < churn; i++)
             pv_add(m, base->v[s->idx[i]]);
     } else {
         for (uint32_t i = 0; i < core; i++)
@@ -477,11 +487,12 @@ static ds_status plan_scanner(sim_plan *plan, sim_actor *a, const sim_paper_row 
     bool ok = false;
     for (unsigned attempt = 0; attempt < 200 && !ok; attempt++) {
         plan_sizes(sizes, k, max, min, row->category, r);
-        uint32_t core = 0, base_n = max;
+        uint32_t core = 0, ext = 0, churn = 0, base_n = max;
         if (row->category == DS_CATEGORY_SEMI_ROUTINE) {
-            core = (uint32_t)ceil(min * 0.75);
-            uint32_t pool = 2 * (max - core) * (1 + attempt / 10);
-            base_n = core + (pool < 10 ? 10 : pool);
+            core = (uint32_t)ceil(min * 0.6);
+            ext = max - core;
+            churn = 400 + 20 * (attempt / 10 > 10 ? 10 : attempt / 10);
+            base_n = core + ext + (ext < 8 ? 32 : 4 * ext);
         } else if (row->category == DS_CATEGORY_AD_HOC) {
             core = (uint32_t)(min * 0.15);
             base_n = core;
@@ -490,7 +501,7 @@ static ds_status plan_scanner(sim_plan *plan, sim_actor *a, const sim_paper_row 
             base_n = 60000;
         universe(&s->pv, r, base_n, row->all_ports);
         for (size_t i = 0; i < k; i++) {
-            month_set(s, row->category, &s->pv, core, sizes[i], r, sets[i].ports);
+            month_set(s, row->category, &s->pv, core, ext, churn, sizes[i], r, sets[i].ports);
             sets[i].n = sizes[i];
             sets[i].month = months[i];
         }

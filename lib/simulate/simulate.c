@@ -94,22 +94,23 @@ typedef struct job {
     ds_error err;
 } job;
 
-/* A packet's place in the month's files: sensor << 52 | time since the month's start. */
+/* A packet's place in its file: time since the start of the day, and draw order. */
 typedef struct sort_key {
     uint64_t key;
     uint32_t idx;
 } sort_key;
 
+/* A worker's buffers, kept from month to month. */
 typedef struct month_buf {
-    sim_packets pk;
+    sim_month_out out;
+    size_t cap_buckets;
     sort_key *keys, *tmp;
-    uint32_t *order;
-    size_t cap;
+    size_t cap_keys;
 } month_buf;
 
 /*
  * sort_keys - a stable LSD radix sort of n keys on their low `bits` bits, 11 bits a pass:
- * packets of one sensor in time order, equal times in the order they were drawn.
+ * the packets of a file in time order, equal times in the order they were drawn.
  */
 static sort_key *sort_keys(sort_key *v, sort_key *tmp, size_t n, unsigned bits)
 {
@@ -154,10 +155,10 @@ static void file_options(const job *j, size_t sensor, size_t day_index, ds_write
     o->level = cfg->level && j->format != NULL ? cfg->level : fast_level(o->compression);
 }
 
-/* write_bucket - one capture file: the packets order[0..n) of the month, in time order. */
-static ds_status write_bucket(job *j, month_buf *b, const uint32_t *order, size_t n, size_t sensor,
-                              size_t m, unsigned day, ds_sim_month_rec *rec, uint64_t *files,
-                              ds_error *err)
+/* write_bucket - one capture file: the packets of bucket, in the order of `sorted`. */
+static ds_status write_bucket(job *j, const sim_packets *bucket, const sort_key *sorted,
+                              size_t sensor, size_t m, unsigned day, ds_sim_month_rec *rec,
+                              uint64_t *files, ds_error *err)
 {
     const sim_plan *plan = &j->plan;
     char label[8], path[4096];
@@ -178,10 +179,8 @@ static ds_status write_bucket(job *j, month_buf *b, const uint32_t *order, size_
             return st;
         (*files)++;
     }
-    for (size_t i = 0; i < n && st == DS_OK; i++) {
-        if (i + 16 < n)
-            __builtin_prefetch(&b->pk.v[order[i + 16]]);
-        ds_packet p = b->pk.v[order[i]];
+    for (size_t i = 0; i < bucket->n && st == DS_OK; i++) {
+        ds_packet p = bucket->v[sorted[i].idx];
         p.file_index = 0;
         if (!fmt->nanosecond)
             p.ts_ns -= p.ts_ns % 1000; /* what a microsecond file keeps */
@@ -197,51 +196,53 @@ static ds_status write_bucket(job *j, month_buf *b, const uint32_t *order, size_
 static ds_status run_month(job *j, month_buf *b, size_t m, ds_error *err)
 {
     const sim_plan *plan = &j->plan;
-    b->pk.n = 0;
+    const int64_t start = ds_sim_month_start_ns(plan->year, plan->month, m);
+    const int64_t end = ds_sim_month_start_ns(plan->year, plan->month, m + 1);
+    const unsigned days = (unsigned)((end - start) / 86400000000000ll);
+    const size_t n_buckets = plan->n_sensors * days;
+    if (b->cap_buckets < n_buckets) {
+        sim_packets *g = realloc(b->out.buckets, n_buckets * sizeof(*g));
+        if (g == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        memset(g + b->cap_buckets, 0, (n_buckets - b->cap_buckets) * sizeof(*g));
+        b->out.buckets = g;
+        b->cap_buckets = n_buckets;
+    }
+    for (size_t k = 0; k < n_buckets; k++)
+        b->out.buckets[k].n = 0;
+    b->out.n_buckets = n_buckets;
+    b->out.days = days;
+    b->out.start_ns = start;
+    b->out.packets = 0;
     ds_status st = DS_OK;
     for (size_t a = 0; a < plan->n_actors && st == DS_OK; a++)
-        st = ds_sim_generate_actor(plan, a, m, &b->pk, err);
-    if (st != DS_OK)
-        return st;
-    const int64_t start = ds_sim_month_start_ns(plan->year, plan->month, m);
-    const size_t n = b->pk.n;
-    if (b->cap < n) {
-        sort_key *k = realloc(b->keys, n * sizeof(*k));
-        if (k != NULL)
-            b->keys = k;
-        sort_key *t = realloc(b->tmp, n * sizeof(*t));
-        if (t != NULL)
-            b->tmp = t;
-        uint32_t *o = realloc(b->order, n * sizeof(*o));
-        if (o != NULL)
-            b->order = o;
-        if (k == NULL || t == NULL || o == NULL)
-            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        b->cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const ds_packet *p = &b->pk.v[i];
-        b->keys[i] =
-            (sort_key){(uint64_t)p->file_index << 52 | (uint64_t)(p->ts_ns - start), (uint32_t)i};
-    }
-    const sort_key *sorted = sort_keys(b->keys, b->tmp, n, 55);
-    for (size_t i = 0; i < n; i++)
-        b->order[i] = sorted[i].idx;
+        st = ds_sim_generate_actor(plan, a, m, &b->out, err);
     ds_sim_month_rec *rec = NULL;
-    st = ds_sim_month_rec_new(&rec, j->truth, m, err);
+    if (st == DS_OK)
+        st = ds_sim_month_rec_new(&rec, j->truth, m, err);
     uint64_t files = 0;
-    /* one file per run of equal (sensor, day), found from the sorted keys */
-    const uint64_t time_mask = ((uint64_t)1 << 52) - 1;
-    for (size_t i = 0; i < n && st == DS_OK;) {
-        uint64_t sensor = sorted[i].key >> 52;
-        uint64_t day = (sorted[i].key & time_mask) / 86400000000000ull;
-        size_t e = i + 1;
-        while (e < n && sorted[e].key >> 52 == sensor &&
-               (sorted[e].key & time_mask) / 86400000000000ull == day)
-            e++;
-        st = write_bucket(j, b, b->order + i, e - i, (size_t)sensor, m, (unsigned)day, rec, &files,
-                          err);
-        i = e;
+    for (size_t k = 0; k < n_buckets && st == DS_OK; k++) {
+        const sim_packets *bucket = &b->out.buckets[k];
+        if (bucket->n == 0)
+            continue;
+        if (b->cap_keys < bucket->n) {
+            sort_key *keys = realloc(b->keys, bucket->n * sizeof(*keys));
+            if (keys != NULL)
+                b->keys = keys;
+            sort_key *tmp = realloc(b->tmp, bucket->n * sizeof(*tmp));
+            if (tmp != NULL)
+                b->tmp = tmp;
+            if (keys == NULL || tmp == NULL) {
+                st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+                break;
+            }
+            b->cap_keys = bucket->n;
+        }
+        const int64_t day_start = start + (int64_t)(k % days) * 86400000000000ll;
+        for (size_t i = 0; i < bucket->n; i++)
+            b->keys[i] = (sort_key){(uint64_t)(bucket->v[i].ts_ns - day_start), (uint32_t)i};
+        const sort_key *sorted = sort_keys(b->keys, b->tmp, bucket->n, 47); /* a day < 2^47 ns */
+        st = write_bucket(j, bucket, sorted, k / days, m, (unsigned)(k % days), rec, &files, err);
     }
     if (st == DS_OK)
         st = ds_sim_month_rec_finish(rec, err);
@@ -251,7 +252,7 @@ static ds_status run_month(job *j, month_buf *b, size_t m, ds_error *err)
     }
     pthread_mutex_lock(&j->lock);
     st = ds_sim_truth_add_month(j->truth, rec, err);
-    j->packets += n;
+    j->packets += b->out.packets;
     j->files += files;
     j->months_done++;
     if (st == DS_OK && j->events != NULL && j->events->progress != NULL) {
@@ -285,10 +286,11 @@ static void *worker(void *arg)
             break;
         }
     }
-    free(b.pk.v);
+    for (size_t k = 0; k < b.cap_buckets; k++)
+        free(b.out.buckets[k].v);
+    free(b.out.buckets);
     free(b.keys);
     free(b.tmp);
-    free(b.order);
     return NULL;
 }
 
