@@ -32,15 +32,13 @@ for seed in "${seeds[@]}"; do
     check "seed$seed" --seed "$seed"
 done
 
-# Every format (one seed each), every compression, and mixed.
-seed=10
-for fmt in pcap-ns pcap-be pcap-ns-be pcapng pcapng-ns pcapng-be; do
-    check "$fmt" --seed $((seed++)) --format "$fmt"
+# Every other format and every compression (paired, one seed each), then mixed.
+formats=(pcap-ns pcap-be pcap-ns-be pcapng pcapng-ns pcapng-be)
+comps=(gzip bzip2 xz zstd lz4 none)
+for i in "${!formats[@]}"; do
+    check "${formats[$i]}" --seed $((10 + i)) --format "${formats[$i]}" --compress "${comps[$i]}"
 done
-for comp in gzip bzip2 xz zstd lz4; do
-    check "$comp" --seed $((seed++)) --format pcap --compress "$comp"
-done
-check mixed --seed $((seed++)) --format mixed
+check mixed --seed 20 --format mixed
 
 # The truth must be about something: four blocks planted, four found, distractors not.
 "$DARKSCAN" simulate -q -s small --out "$work/d1" --seed 7 -j 1
