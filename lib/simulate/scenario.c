@@ -439,7 +439,9 @@ static void month_set(plan_scratch *s, ds_category cat, const portvec *base, uin
         for (uint32_t run = 0; run < runs; run++) {
             uint32_t want = run + 1 == runs ? size : m->n + (size - m->n) / 2;
             uint32_t len = want - m->n;
-            uint32_t start = (uint32_t)ds_sim_rng_range(r, 1024, 65535 - len * 2 - 1);
+            int64_t last_start = 65535 - 2 * (int64_t)len - 1;
+            uint32_t start = (uint32_t)ds_sim_rng_range(
+                r, 1024, last_start > 1024 ? (uint64_t)last_start : 1024);
             for (uint32_t p = start; m->n < want && p <= 65535; p++)
                 pv_add(m, (uint16_t)p);
         }

@@ -49,7 +49,7 @@ grep -q "was not written by darkscan simulate" "$work/err"
 [[ -e "$work/foreign/captures/mine.pcap" ]]
 
 # --level, with the summary on standard output
-expect 0 simulate -s small --out "$work/lv" --compress zstd --level 19 --seed 4
+expect 0 simulate -s small --out "$work/lv" --compress zstd --level 5 --seed 4
 grep -q "^simulated scenario 'small' (seed 4, scale 1): [0-9]* packets in [0-9]* files, |D| = 63" \
     "$work/out"
 grep -q "^truth: 4 constant scanners" "$work/out"
