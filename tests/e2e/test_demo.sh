@@ -7,7 +7,9 @@ set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$DARKSCAN" demo --help | grep -q "Usage: darkscan demo"
+# (output to a variable first: `cmd | grep -q` fails under pipefail when grep exits early)
+help=$("$DARKSCAN" demo --help)
+grep -q "Usage: darkscan demo" <<<"$help"
 rc=0
 "$DARKSCAN" demo --bogus 2>/dev/null || rc=$?
 [[ $rc == 2 ]]
@@ -33,7 +35,8 @@ case "$last" in
 esac
 [[ -s "${last#report: }" ]]
 # enrichment is passed exactly when analyze offers it
-if "$DARKSCAN" analyze --help | grep -q -- "--geoip"; then
+analyze_help=$("$DARKSCAN" analyze --help)
+if grep -q -- "--geoip" <<<"$analyze_help"; then
     grep -q -- "--geoip .*data/geoip/iptoasn-country-ipv4.mmdb" "$out"
 else
     ! grep -q -- "--geoip" "$out"
