@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -200,7 +201,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* add_lists - "--known-scanners FILE" for every list below dir/scanners, in name order. */
+/*
+ * add_lists - "--known-scanners FILE" for every list below dir/scanners/{misp,maltrail} (.json
+ * and .txt files, not the licence and readme files beside them), in name order.
+ */
 static bool add_lists(args *a, const char *dir)
 {
     static const char *const subdirs[] = {"misp", "maltrail"};
@@ -215,8 +219,10 @@ static bool add_lists(args *a, const char *dir)
         struct dirent *e;
         while ((e = readdir(d)) != NULL && n < 256) {
             size_t len = strlen(e->d_name);
-            bool list = (len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) ||
-                        (len > 4 && strcmp(e->d_name + len - 4, ".txt") == 0);
+            bool notice = strncasecmp(e->d_name, "license", 7) == 0 ||
+                          strncasecmp(e->d_name, "readme", 6) == 0;
+            bool list = !notice && ((len > 5 && strcmp(e->d_name + len - 5, ".json") == 0) ||
+                                    (len > 4 && strcmp(e->d_name + len - 4, ".txt") == 0));
             if (list && (names[n] = strdup(e->d_name)) != NULL)
                 n++;
         }

@@ -38,6 +38,11 @@ esac
 analyze_help=$("$DARKSCAN" analyze --help)
 if grep -q -- "--geoip" <<<"$analyze_help"; then
     grep -q -- "--geoip .*data/geoip/iptoasn-country-ipv4.mmdb" "$out"
+    grep -q -- "--known-scanners .*data/scanners/misp/censys-scanning.json" "$out"
+    if grep -q -- "--known-scanners [^ ]*LICENSE" "$out"; then
+        echo "FAIL: a licence file passed as a scanner list" >&2
+        exit 1
+    fi
 else
     ! grep -q -- "--geoip" "$out"
 fi
