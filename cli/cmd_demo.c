@@ -243,6 +243,10 @@ static bool add_lists(args *a, const char *dir)
 
 /* ---- the check against truth.json ---------------------------------------------------------- */
 
+/*
+ * jequal - whether b has what a (the truth) fixes: equal scalars, arrays of the same length
+ * with each element so, and for an object every key of a (b may have more keys).
+ */
 static bool jequal(const ds_jval *a, const ds_jval *b)
 {
     ds_jval_kind k = ds_jval_type(a);
@@ -276,8 +280,7 @@ static bool jequal(const ds_jval *a, const ds_jval *b)
         }
         return true;
     case DS_JVAL_OBJECT:
-        if (ds_jval_object_len(a) != ds_jval_object_len(b))
-            return false;
+        /* every key a fixes; b (the results) may have more */
         for (size_t i = 0; i < ds_jval_object_len(a); i++) {
             const char *key = ds_jval_object_key(a, i, NULL);
             if (key == NULL || !jequal(ds_jval_object_value(a, i), ds_jval_get(b, key)))

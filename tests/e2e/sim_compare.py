@@ -4,7 +4,8 @@
     sim_compare.py TRUTH RESULTS
 
 Every key of every truth network (except "simulated", which is what the simulation knows
-beyond the results JSON) must be in the result's network with an equal value; the networks
+beyond the results JSON) must be in the result's network with an equal value (for an object,
+such as fingerprints, every key the truth has; the results may have more); the networks
 must be the same blocks in the same order; darknet size and sensors, the input counters the
 truth fixes, every window's packets and SYN packets, and Table 2 (port, frequency, port_sets)
 must be equal. When the results carry a country, it must be the planted one. Prints each
@@ -23,7 +24,10 @@ def main():
     diffs = []
 
     def same(what, a, b):
-        if a != b:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k, v in a.items():  # the results may have more keys than the truth fixes
+                same("%s.%s" % (what, k), v, b.get(k))
+        elif a != b:
             diffs.append("%s: truth %r, analyze %r" % (what, a, b))
 
     same("darknet", truth["darknet"], {"size": got["darknet"]["size"],
