@@ -32,6 +32,17 @@ int cmd_ingest(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* cli_simulate - run the simulator with cfg, with a progress line and a summary unless quiet;
+ * returns the exit code (cmd_simulate.c, shared with demo). */
+int cli_simulate(const ds_sim_config *cfg, bool quiet);
+/* cli_parse_compression - "none", "gzip", ... into *out; false when unknown. */
+bool cli_parse_compression(const char *text, ds_compression *out);
+/* cli_parse_scale - a number in (0, 1]; prints a usage message naming cmd and returns false
+ * otherwise. */
+bool cli_parse_scale(const char *cmd, const char *text, double *out);
 
 /* "darkscan: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,8 @@ static const cli_command commands[] = {
     {"probe", "opt-in: ask scanning hosts for a disclosure page (contacts them)", cmd_probe},
     {"report", "results JSON -> one offline HTML page of the paper's figures and tables",
      cmd_report},
+    {"simulate", "synthetic darknet captures with planted scanners, and the truth", cmd_simulate},
+    {"demo", "simulate the paper's setting, analyse it with every feature, report", cmd_demo},
     {NULL, NULL, NULL},
 };
 

@@ -27,5 +27,6 @@
 #include "darkscan/report.h"
 #include "darkscan/state.h"
 #include "darkscan/live.h"
+#include "darkscan/simulate.h"
 
 #endif
