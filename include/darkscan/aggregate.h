@@ -11,6 +11,7 @@
 #ifndef DARKSCAN_AGGREGATE_H
 #define DARKSCAN_AGGREGATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
