@@ -55,11 +55,15 @@
 
 /* Host counter updates are looked up this many packets ahead (software prefetch). */
 #define HOST_PREFETCH 16
+/* ds_aggregate_coverage walks up to this many runs merged on the fly instead of merging them. */
+#define MERGE_WALK_RUNS 4
+
 /* Packets aggregated per stage of ds_aggregate_add (tuples first, then host counters). */
 #define STAGE 256
 
-/* A sorted distinct run of keys; keys has room for cap. */
+/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap). */
 typedef struct run {
+    uint64_t *base;
     uint64_t *keys;
     size_t n, cap;
 } run;
@@ -195,7 +199,7 @@ static void win_free(win *w)
         return;
     free(w->buf);
     for (size_t i = 0; i < w->n_runs; i++)
-        free(w->runs[i].keys);
+        free(w->runs[i].base);
     free(w->runs);
     free(w->hosts);
     free(w->spill);
@@ -329,14 +333,22 @@ static inline void cover(win *w, int64_t ts_ns)
  */
 static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
 {
-    if (a->n + nb > a->cap) {
-        uint64_t *grown = realloc(a->keys, (a->n + nb) * sizeof(*grown));
+    size_t off = (size_t)(a->keys - a->base);
+    if (off + a->n + nb > a->cap) {
+        if (off > a->n) {
+            /* More room lost to repeats than keys: move the keys down first. */
+            memmove(a->base, a->keys, a->n * sizeof(*a->keys));
+            off = 0;
+        }
+        uint64_t *grown = realloc(a->base, (off + a->n + nb) * sizeof(*grown));
         if (grown == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        a->keys = grown;
-        a->cap = a->n + nb;
+        a->base = grown;
+        a->cap = off + a->n + nb;
     }
-    a->n = ds_keys_union_back(a->keys, a->n, b, nb);
+    size_t start;
+    a->n = ds_keys_union_back(a->base + off, a->n, b, nb, &start);
+    a->keys = a->base + off + start;
     return DS_OK;
 }
 
@@ -349,7 +361,7 @@ static ds_status settle(win *w, ds_error *err)
         ds_status st = absorb(a, b->keys, b->n, err);
         if (st != DS_OK)
             return st;
-        free(b->keys);
+        free(b->base);
         w->n_runs--;
     }
     return DS_OK;
@@ -376,7 +388,7 @@ static ds_status push_sorted(win *w, const uint64_t *keys, size_t n, ds_error *e
     if (copy == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     memcpy(copy, keys, n * sizeof(*copy));
-    w->runs[w->n_runs++] = (run){copy, n, n};
+    w->runs[w->n_runs++] = (run){copy, copy, n, n};
     return DS_OK;
 }
 
@@ -424,7 +436,7 @@ static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
         st = absorb(a, b->keys, b->n, err);
         if (st == DS_OK) {
-            free(b->keys);
+            free(b->base);
             w->n_runs--;
         }
     }
@@ -1010,12 +1022,62 @@ ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys
     return DS_OK;
 }
 
+/* coverage_runs - the coverage walk over several sorted runs, merged on the fly (no copy). */
+static void coverage_runs(const run *runs, size_t n_runs, unsigned dbits, ds_coverage_fn fn,
+                          void *ctx)
+{
+    size_t pos[64] = {0};
+    bool have = false;
+    uint64_t pair = 0, count = 0;
+    for (;;) {
+        uint64_t min = UINT64_MAX;
+        bool any = false;
+        for (size_t r = 0; r < n_runs; r++) {
+            if (pos[r] < runs[r].n && (!any || runs[r].keys[pos[r]] < min)) {
+                min = runs[r].keys[pos[r]];
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+        for (size_t r = 0; r < n_runs; r++)
+            pos[r] += pos[r] < runs[r].n && runs[r].keys[pos[r]] == min;
+        if (have && min >> dbits == pair) {
+            count++;
+            continue;
+        }
+        if (have) {
+            ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+            if (fn(ctx, &cov) != 0)
+                return;
+        }
+        have = true;
+        pair = min >> dbits;
+        count = 1;
+    }
+    if (have) {
+        ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+        fn(ctx, &cov);
+    }
+}
+
 ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
                                 ds_error *err)
 {
+    if (i >= agg->n_wins)
+        return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
+    win *w = agg->wins[i];
+    ds_status st = flush(agg, w, err);
+    if (st != DS_OK)
+        return st;
+    /* A few runs (the workers' of ds_read_files) are walked as they are. */
+    if (w->n_runs > 1 && w->n_runs <= MERGE_WALK_RUNS) {
+        coverage_runs(w->runs, w->n_runs, agg->dbits, fn, ctx);
+        return DS_OK;
+    }
     const uint64_t *keys;
     size_t n;
-    ds_status st = ds_aggregate_tuples(agg, i, &keys, &n, err);
+    st = ds_aggregate_tuples(agg, i, &keys, &n, err);
     if (st != DS_OK)
         return st;
     const unsigned dbits = agg->dbits;
@@ -1119,5 +1181,102 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
                 return st;
         }
     }
+    return DS_OK;
+}
+
+/* ---- for ds_read_files (aggregate_int.h) ---- */
+
+ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err)
+{
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        win *w = agg->wins[i];
+        ds_status st = compact(agg, w, err);
+        if (st != DS_OK)
+            return st;
+        free(w->buf);
+        w->buf = NULL;
+        w->buf_cap = 0;
+    }
+    free(agg->scratch);
+    agg->scratch = NULL;
+    agg->scratch_cap = 0;
+    return DS_OK;
+}
+
+ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *err)
+{
+    if (!same_config(&into->cfg, &from->cfg))
+        return ds_error_set(err, DS_ERR_INVALID, "cannot merge aggregates made differently");
+    for (size_t i = 0; i < from->n_wins; i++) {
+        win *fw = from->wins[i];
+        win *w = find_window(into, fw->id);
+        if (w == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        w->packets += fw->packets;
+        w->syn_packets += fw->syn_packets;
+        w->syn_all += fw->syn_all;
+        w->outside_darknet += fw->outside_darknet;
+        if (fw->first_ts_ns < w->first_ts_ns)
+            w->first_ts_ns = fw->first_ts_ns;
+        if (fw->last_ts_ns > w->last_ts_ns)
+            w->last_ts_ns = fw->last_ts_ns;
+        for (size_t s = 0; s < SLOT_WORDS; s++)
+            w->slots[s] |= fw->slots[s];
+        for (size_t k = 0; k < fw->buf_len; k++) {
+            ds_status st = add_key(into, w, fw->buf[k], err);
+            if (st != DS_OK)
+                return st;
+        }
+        fw->buf_len = 0;
+        /* The runs move: appended as they are, largest first, merged only when read. */
+        if (w->n_runs + fw->n_runs > w->cap_runs) {
+            size_t cap = w->n_runs + fw->n_runs + 8;
+            run *grown = realloc(w->runs, cap * sizeof(*grown));
+            if (grown == NULL)
+                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+            w->runs = grown;
+            w->cap_runs = cap;
+        }
+        for (size_t r = 0; r < fw->n_runs; r++) {
+            size_t k = w->n_runs++;
+            while (k > 0 && w->runs[k - 1].n < fw->runs[r].n) {
+                w->runs[k] = w->runs[k - 1];
+                k--;
+            }
+            w->runs[k] = fw->runs[r];
+        }
+        fw->n_runs = 0;
+        for (size_t h = 0; h < fw->hosts_cap; h++) {
+            const host_slot *s = &fw->hosts[h];
+            if (!s->used)
+                continue;
+            ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+            ds_status st = host_add(w, &c, err);
+            if (st != DS_OK)
+                return st;
+        }
+        for (size_t h = 0; h < fw->n_spill; h++) {
+            ds_status st = host_add(w, &fw->spill[h], err);
+            if (st != DS_OK)
+                return st;
+        }
+        hosts_changed(w);
+        for (int f = 0; f < 2; f++) {
+            const vmap *m = &fw->values[f];
+            for (size_t k = 0; k < m->cap; k++) {
+                uint64_t key = m->slot[k].key;
+                if (key == 0)
+                    continue;
+                ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
+                                        m->slot[k].count, err);
+                if (st != DS_OK)
+                    return st;
+            }
+        }
+        win_free(fw);
+        from->wins[i] = NULL;
+    }
+    from->n_wins = 0;
+    from->last = NULL;
     return DS_OK;
 }

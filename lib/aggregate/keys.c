@@ -168,7 +168,7 @@ size_t ds_keys_union(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
     return o;
 }
 
-size_t ds_keys_union_back(uint64_t *a, size_t na, const uint64_t *b, size_t nb)
+size_t ds_keys_union_back(uint64_t *a, size_t na, const uint64_t *b, size_t nb, size_t *start)
 {
     size_t i = na, j = nb, o = na + nb;
     /* o >= i + j throughout, so a[o - 1] is never a key of a not yet merged. */
@@ -180,9 +180,17 @@ size_t ds_keys_union_back(uint64_t *a, size_t na, const uint64_t *b, size_t nb)
     }
     while (j > 0)
         a[--o] = b[--j];
-    /* The union is a[0..i) followed by a[o..na+nb); close the gap of repeats between them. */
-    size_t gap = o - i;
-    if (gap > 0)
-        memmove(a + i, a + o, (na + nb - o) * sizeof(*a));
+    /* The union is a[0..i) followed by a[o..na+nb): a gap of o - i repeats between them.
+       Close it by moving the shorter side. */
+    size_t gap = o - i, tail = na + nb - o;
+    *start = 0;
+    if (gap > 0) {
+        if (i <= tail) {
+            memmove(a + gap, a, i * sizeof(*a));
+            *start = gap;
+        } else {
+            memmove(a + i, a + o, tail * sizeof(*a));
+        }
+    }
     return na + nb - gap;
 }

@@ -24,8 +24,9 @@ size_t ds_keys_union(const uint64_t *a, size_t na, const uint64_t *b, size_t nb,
 /*
  * ds_keys_union_back - merge sorted distinct b[0..nb) into sorted distinct a[0..na) in place:
  * a must have room for na + nb keys, and b must not overlap it. The merge runs from the back,
- * so no other memory is needed. Returns the number of keys now in a[0..).
+ * so no other memory is needed. Keys found in both leave a gap, closed by moving the shorter
+ * side: the union is a[*start..*start + n), where n is the value returned.
  */
-size_t ds_keys_union_back(uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+size_t ds_keys_union_back(uint64_t *a, size_t na, const uint64_t *b, size_t nb, size_t *start);
 
 #endif

@@ -122,8 +122,10 @@ static void check_unions(const uint64_t *a, size_t na, const uint64_t *b, size_t
     assert_memory_equal(got, want, m * sizeof(*got));
     /* In place, from the back: a has room for both. */
     memcpy(got, a, na * sizeof(*a));
-    assert_int_equal(ds_keys_union_back(got, na, b, nb), m);
-    assert_memory_equal(got, want, m * sizeof(*got));
+    size_t start = n + 1;
+    assert_int_equal(ds_keys_union_back(got, na, b, nb, &start), m);
+    assert_true(start + m <= n);
+    assert_memory_equal(got + start, want, m * sizeof(*got));
     free(all);
     free(want);
     free(got);
