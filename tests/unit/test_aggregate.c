@@ -258,6 +258,81 @@ static void test_against_oracle(void **state)
     ds_darknet_free(d);
 }
 
+/* Coverage as the oracle's keys give it: (block << 16 | port) and count, in order. */
+typedef struct cov_list {
+    uint64_t *pair, *count;
+    size_t n;
+} cov_list;
+
+static int collect(void *ctx, const ds_coverage *cov)
+{
+    cov_list *c = ctx;
+    c->pair[c->n] = (uint64_t)cov->block << 16 | cov->port;
+    c->count[c->n++] = cov->count;
+    return 0;
+}
+
+static void test_absorb_and_walk(void **state)
+{
+    (void)state;
+    enum { N = 40000, MAXW = 8, PARTS = 4 };
+    rng = 0x1234567887654321ull;
+    ds_darknet *d = make_darknet();
+    ds_packet *p = random_packets(N);
+    ds_error err;
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
+    expect e[MAXW];
+    size_t n_e = oracle(p, N, d, 16, e, MAXW);
+    ds_aggregate *probe = new_agg(&cfg, 0, 0);
+    unsigned dbits = ds_aggregate_index_bits(probe);
+    ds_aggregate_free(probe);
+    for (size_t parts = 2; parts <= PARTS + 2; parts += PARTS) {
+        /* Parts as ds_read_files' workers: compacted, then absorbed into the first. The
+           coverage walk merges the runs (up to 4 of them, else they are merged first). */
+        ds_aggregate *agg[PARTS + 2];
+        for (size_t k = 0; k < parts; k++) {
+            agg[k] = new_agg(&cfg, 50, 120);
+            size_t lo = k * N / parts, hi = (k + 1) * N / parts;
+            assert_int_equal(ds_aggregate_add(agg[k], p + lo, hi - lo, &err), DS_OK);
+            assert_int_equal(ds_aggregate_compact_all(agg[k], &err), DS_OK);
+        }
+        for (size_t k = 1; k < parts; k++) {
+            assert_int_equal(ds_aggregate_absorb(agg[0], agg[k], &err), DS_OK);
+            assert_int_equal(ds_aggregate_window_count(agg[k]), 0);
+            ds_aggregate_free(agg[k]);
+        }
+        for (size_t w = 0; w < n_e; w++) {
+            cov_list got = {malloc(N * 8), malloc(N * 8), 0},
+                     want = {malloc(N * 8), malloc(N * 8), 0};
+            for (size_t k = 0; k < e[w].n_keys; k++) {
+                uint64_t pair = e[w].keys[k] >> dbits;
+                if (want.n > 0 && want.pair[want.n - 1] == pair) {
+                    want.count[want.n - 1]++;
+                } else {
+                    want.pair[want.n] = pair;
+                    want.count[want.n++] = 1;
+                }
+            }
+            assert_int_equal(ds_aggregate_coverage(agg[0], w, collect, &got, &err), DS_OK);
+            assert_int_equal(got.n, want.n);
+            assert_memory_equal(got.pair, want.pair, got.n * 8);
+            assert_memory_equal(got.count, want.count, got.n * 8);
+            free(got.pair);
+            free(got.count);
+            free(want.pair);
+            free(want.count);
+        }
+        check(agg[0], e, n_e, 1);
+        ds_aggregate_free(agg[0]);
+    }
+    for (size_t w = 0; w < n_e; w++) {
+        free(e[w].keys);
+        free(e[w].hosts);
+    }
+    free(p);
+    ds_darknet_free(d);
+}
+
 /* A SYN from src to the darknet's first address, in January 2019. */
 static ds_packet syn_from(uint32_t src, uint32_t seq)
 {
@@ -331,6 +406,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_oracle),
+        cmocka_unit_test(test_absorb_and_walk),
         cmocka_unit_test(test_host_counts_beyond_32_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
