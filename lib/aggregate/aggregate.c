@@ -130,6 +130,9 @@ struct ds_aggregate {
     size_t scratch_cap;
     size_t buf_max;    /* BUF_MAX_KEYS unless tuned */
     size_t buf_budget; /* BUF_BUDGET_KEYS unless tuned */
+    /* Darknet sampling: address << 32 | (sample index + 1) in open addressing, 0 empty. */
+    uint64_t *sample_map;
+    size_t sample_cap; /* a power of two, at least twice the sample */
 };
 
 static unsigned bits_for(uint64_t n_values)
@@ -158,6 +161,137 @@ static void advise_huge(void *p, size_t bytes)
         madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
+/* ---- darknet sampling ---- */
+
+/* sample_hash - the keyed hash that orders D for sampling (splitmix64's finaliser). */
+static uint64_t sample_hash(uint32_t addr)
+{
+    uint64_t z = (uint64_t)addr + 0x9E3779B97F4A7C15ull * 0x6461726b7363616eull; /* "darkscan" */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+typedef struct hashed {
+    uint64_t hash;
+    uint32_t addr;
+} hashed;
+
+/* heap_down - restore the max-heap (by hash, then address) below i. */
+static void heap_down(hashed *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        if (l < n &&
+            (h[l].hash > h[top].hash || (h[l].hash == h[top].hash && h[l].addr > h[top].addr)))
+            top = l;
+        if (r < n &&
+            (h[r].hash > h[top].hash || (h[r].hash == h[top].hash && h[r].addr > h[top].addr)))
+            top = r;
+        if (top == i)
+            return;
+        hashed t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+ds_status ds_darknet_sample_addresses(const ds_darknet *d, uint32_t k, uint32_t *out, ds_error *err)
+{
+    if (k == 0 || k >= ds_darknet_size(d))
+        return ds_error_set(err, DS_ERR_INVALID, "a sample of %u of %llu addresses", k,
+                            (unsigned long long)ds_darknet_size(d));
+    /* The k smallest hashes: a max-heap of k, filled, then replaced at the top. */
+    hashed *h = malloc(k * sizeof(*h));
+    if (h == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < ds_darknet_prefix_count(d); i++) {
+        uint32_t base;
+        unsigned len;
+        size_t sensor;
+        ds_darknet_prefix(d, i, &base, &len, &sensor);
+        uint64_t count = (uint64_t)1 << (32 - len);
+        for (uint64_t a = 0; a < count; a++) {
+            hashed x = {sample_hash(base + (uint32_t)a), base + (uint32_t)a};
+            if (n < k) {
+                h[n++] = x;
+                if (n == k) {
+                    for (size_t j = k / 2; j-- > 0;)
+                        heap_down(h, k, j);
+                }
+            } else if (x.hash < h[0].hash || (x.hash == h[0].hash && x.addr < h[0].addr)) {
+                h[0] = x;
+                heap_down(h, k, 0);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = h[i].addr;
+    free(h);
+    qsort(out, n, sizeof(*out), cmp_u32);
+    return DS_OK;
+}
+
+static inline size_t sample_slot(uint32_t addr, size_t cap)
+{
+    return (size_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* sample_build - the address -> sample index map of the configuration's sample. */
+static ds_status sample_build(ds_aggregate *agg, ds_error *err)
+{
+    uint32_t k = agg->cfg.darknet_sample;
+    uint32_t *addrs = malloc(k * sizeof(*addrs));
+    if (addrs == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    ds_status st = ds_darknet_sample_addresses(agg->cfg.darknet, k, addrs, err);
+    size_t cap = 64;
+    while (cap < 2 * (size_t)k)
+        cap *= 2;
+    if (st == DS_OK) {
+        agg->sample_map = calloc(cap, sizeof(*agg->sample_map));
+        if (agg->sample_map == NULL)
+            st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    }
+    if (st == DS_OK) {
+        agg->sample_cap = cap;
+        for (uint32_t i = 0; i < k; i++) {
+            size_t j = sample_slot(addrs[i], cap);
+            while (agg->sample_map[j] != 0)
+                j = (j + 1) & (cap - 1);
+            agg->sample_map[j] = (uint64_t)addrs[i] << 32 | (i + 1);
+        }
+    }
+    free(addrs);
+    return st;
+}
+
+/* sample_index - addr's index in the sample, or -1. */
+static inline int64_t sample_index(const ds_aggregate *agg, uint32_t addr)
+{
+    size_t mask = agg->sample_cap - 1;
+    for (size_t j = sample_slot(addr, agg->sample_cap);; j = (j + 1) & mask) {
+        uint64_t e = agg->sample_map[j];
+        if (e == 0)
+            return -1;
+        if ((uint32_t)(e >> 32) == addr)
+            return (int64_t)(uint32_t)e - 1;
+    }
+}
+
+uint64_t ds_aggregate_coverage_size(const ds_aggregate *agg)
+{
+    return agg->cfg.darknet_sample ? agg->cfg.darknet_sample : ds_darknet_size(agg->cfg.darknet);
+}
+
 ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_error *err)
 {
     *out = NULL;
@@ -167,7 +301,8 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
         return ds_error_set(err, DS_ERR_INVALID, "prefix /%u is outside /%d../%d", cfg->prefix,
                             DS_PREFIX_MIN, DS_PREFIX_MAX);
     uint64_t size = ds_darknet_size(cfg->darknet);
-    unsigned dbits = bits_for(size);
+    bool sampled = cfg->darknet_sample > 0 && cfg->darknet_sample < size;
+    unsigned dbits = bits_for(sampled ? cfg->darknet_sample : size);
     if (cfg->prefix + 16 + dbits > 64)
         return ds_error_set(err, DS_ERR_UNSUPPORTED,
                             "a /%u source prefix with a darknet of %llu addresses needs %u-bit "
@@ -189,6 +324,15 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
     agg->block_shift = 32 - cfg->prefix;
     agg->buf_max = BUF_MAX_KEYS;
     agg->buf_budget = BUF_BUDGET_KEYS;
+    if (!sampled) {
+        agg->cfg.darknet_sample = 0;
+    } else {
+        ds_status st = sample_build(agg, err);
+        if (st != DS_OK) {
+            ds_aggregate_free(agg);
+            return st;
+        }
+    }
     *out = agg;
     return DS_OK;
 }
@@ -219,6 +363,7 @@ void ds_aggregate_free(ds_aggregate *agg)
         win_free(agg->wins[i]);
     free(agg->wins);
     free(agg->scratch);
+    free(agg->sample_map);
     free(agg);
 }
 
@@ -776,15 +921,19 @@ static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         w->syn_packets++;
         if (agg->cfg.sources != NULL && !source_wanted(agg, p->src))
             continue;
-        uint64_t block = p->src >> block_shift;
-        uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
-        ds_status st = add_key(agg, w, key, err);
-        if (st != DS_OK)
-            return st;
+        if (agg->sample_map != NULL)
+            d = sample_index(agg, p->dst); /* only the sample's addresses make tuples */
+        if (d >= 0) {
+            uint64_t block = p->src >> block_shift;
+            uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
+            ds_status st = add_key(agg, w, key, err);
+            if (st != DS_OK)
+                return st;
+        }
         upd[n_upd++] =
             (host_update){w, p->src, p->seq == p->dst, p->ip_id == ZMAP_IP_ID, is_masscan(p)};
         if (agg->cfg.header_values) {
-            st = vmap_add(&w->values[DS_FIELD_TTL], p->src, p->ttl, 1, err);
+            ds_status st = vmap_add(&w->values[DS_FIELD_TTL], p->src, p->ttl, 1, err);
             if (st == DS_OK)
                 st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], p->src, p->tcp_window, 1, err);
             if (st != DS_OK)
@@ -810,7 +959,7 @@ static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
 {
     if (a->prefix != b->prefix || a->window.unit != b->window.unit ||
         a->window.seconds != b->window.seconds || a->header_values != b->header_values ||
-        a->n_sources != b->n_sources)
+        a->n_sources != b->n_sources || a->darknet_sample != b->darknet_sample)
         return false;
     for (size_t i = 0; i < a->n_sources; i++) {
         if (a->sources[i].first != b->sources[i].first || a->sources[i].last != b->sources[i].last)
@@ -838,7 +987,8 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
     if (!same_config(&into->cfg, &from->cfg))
         return ds_error_set(err, DS_ERR_INVALID,
                             "cannot merge aggregates made with different darknets, windows, "
-                            "prefixes, source filters or header value counting");
+                            "prefixes, source filters, header value counting or darknet "
+                            "samples");
     for (size_t i = 0; i < from->n_wins; i++) {
         const win *fw = from->wins[i];
         win *w = find_window(into, fw->id);
