@@ -104,6 +104,7 @@ typedef struct win {
 
     uint64_t *buf; /* unsorted new keys */
     size_t buf_len, buf_cap;
+    bool busy; /* keys were added since the last flush_all */
     run *runs; /* sorted distinct runs, sizes falling */
     size_t n_runs, cap_runs;
 
@@ -444,12 +445,28 @@ static win *find_window(ds_aggregate *agg, int64_t id)
     return w;
 }
 
+/*
+ * window_of - the window of a packet time: the previous packet's window, else a binary search
+ * by time over the windows there are (no calendar arithmetic: out-of-order input changes
+ * windows at nearly every packet), else a new window.
+ */
 static win *window_of(ds_aggregate *agg, int64_t ts_ns)
 {
     win *w = agg->last;
     if (w != NULL && ts_ns >= w->start_ns && ts_ns < w->end_ns)
         return w;
-    w = find_window(agg, ds_window_of(&agg->cfg.window, ts_ns));
+    size_t lo = 0, hi = agg->n_wins;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (agg->wins[mid]->start_ns <= ts_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 && ts_ns < agg->wins[lo - 1]->end_ns)
+        w = agg->wins[lo - 1];
+    else
+        w = find_window(agg, ds_window_of(&agg->cfg.window, ts_ns));
     if (w != NULL)
         agg->last = w;
     return w;
@@ -555,8 +572,9 @@ static ds_status flush(ds_aggregate *agg, win *w, ds_error *err)
     return push_sorted(w, w->buf, n, err);
 }
 
-/* flush_all - every buffer into its runs; buffers of windows other than the current one are
-   freed, so that memory does not grow with the number of windows. */
+/* flush_all - every buffer into its runs; buffers of windows that received no key since the
+   previous flush_all are freed, so that memory does not grow with the number of windows (in
+   time order the past windows go idle; out of order every window keeps its buffer). */
 static ds_status flush_all(ds_aggregate *agg, ds_error *err)
 {
     for (size_t i = 0; i < agg->n_wins; i++) {
@@ -564,11 +582,12 @@ static ds_status flush_all(ds_aggregate *agg, ds_error *err)
         ds_status st = flush(agg, w, err);
         if (st != DS_OK)
             return st;
-        if (w != agg->last) {
+        if (!w->busy) {
             free(w->buf);
             w->buf = NULL;
             w->buf_cap = 0;
         }
+        w->busy = false;
     }
     return DS_OK;
 }
@@ -612,6 +631,7 @@ static inline ds_status add_key(ds_aggregate *agg, win *w, uint64_t key, ds_erro
             return st;
     }
     w->buf[w->buf_len++] = key;
+    w->busy = true;
     if (++agg->buffered > agg->buf_budget)
         return flush_all(agg, err);
     return DS_OK;
