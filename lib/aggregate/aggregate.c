@@ -131,6 +131,9 @@ struct ds_aggregate {
     size_t scratch_cap;
     size_t buf_max;    /* BUF_MAX_KEYS unless tuned */
     size_t buf_budget; /* BUF_BUDGET_KEYS unless tuned */
+    /* The source filter's /16s: bit b set when some range meets b.0.0/16 (a first test that
+       most packets of a host pass, those of other blocks, fail at once). */
+    uint64_t *source_16s;
     /* Darknet sampling: address << 32 | (sample index + 1) in open addressing, 0 empty. */
     uint64_t *sample_map;
     size_t sample_cap; /* a power of two, at least twice the sample */
@@ -325,6 +328,17 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
     agg->block_shift = 32 - cfg->prefix;
     agg->buf_max = BUF_MAX_KEYS;
     agg->buf_budget = BUF_BUDGET_KEYS;
+    if (cfg->n_sources > 0) {
+        agg->source_16s = calloc(65536 / 64, sizeof(*agg->source_16s));
+        if (agg->source_16s == NULL) {
+            ds_aggregate_free(agg);
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < cfg->n_sources; i++) {
+            for (uint32_t b = cfg->sources[i].first >> 16; b <= cfg->sources[i].last >> 16; b++)
+                agg->source_16s[b / 64] |= (uint64_t)1 << (b % 64);
+        }
+    }
     if (!sampled) {
         agg->cfg.darknet_sample = 0;
     } else {
@@ -365,6 +379,7 @@ void ds_aggregate_free(ds_aggregate *agg)
     free(agg->wins);
     free(agg->scratch);
     free(agg->sample_map);
+    free(agg->source_16s);
     free(agg);
 }
 
@@ -830,11 +845,15 @@ static ds_status vmap_sorted(vmap *m, ds_error *err)
 
 /* ---- the source filter ---- */
 
-/* source_wanted - whether src lies in a range of the filter (the last match is tried first). */
+/* source_wanted - whether src lies in a range of the filter: the /16 bitmap first, then the
+   range that matched last, then a binary search. */
 static bool source_wanted(ds_aggregate *agg, uint32_t src)
 {
     const ds_addr_range *r = agg->cfg.sources;
     size_t n = agg->cfg.n_sources, h = agg->source_hint;
+    uint32_t b = src >> 16;
+    if (!(agg->source_16s[b / 64] >> (b % 64) & 1))
+        return false;
     if (src >= r[h].first && src <= r[h].last)
         return true;
     size_t lo = 0, hi = n;
@@ -875,15 +894,25 @@ static bool is_masscan(const ds_packet *p)
 typedef struct host_update {
     win *w;
     uint32_t host;
+    uint16_t tcp_window;
+    uint8_t ttl;
     uint8_t mirai, zmap, masscan;
 } host_update;
 
+static inline void prefetch_value(const vmap *m, uint32_t host, uint16_t value)
+{
+    if (m->cap > 0)
+        __builtin_prefetch(&m->slot[vkey_hash(VKEY_USED | (uint64_t)host << 16 | value, m->cap)],
+                           1);
+}
+
 /*
- * count_hosts - the second stage: every host update of the first, with the host's hash slot
- * fetched HOST_PREFETCH updates ahead. The per-host table is the one random memory access
- * per packet; fetching ahead lets several of those misses overlap.
+ * count_hosts - the second stage: every host update of the first (and with values, its TTL
+ * and TCP window counts), with the hash slots fetched HOST_PREFETCH updates ahead. The per-host
+ * table is the one random memory access per packet; fetching ahead lets several of those misses
+ * overlap.
  */
-static ds_status count_hosts(const host_update *u, size_t n, ds_error *err)
+static ds_status count_hosts(const host_update *u, size_t n, bool values, ds_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         if (i + HOST_PREFETCH < n) {
@@ -891,6 +920,10 @@ static ds_status count_hosts(const host_update *u, size_t n, ds_error *err)
             const win *aw = ahead->w;
             if (aw->hosts_cap > 0)
                 __builtin_prefetch(&aw->hosts[host_hash(ahead->host, aw->hosts_cap)], 1);
+            if (values) {
+                prefetch_value(&aw->values[DS_FIELD_TTL], ahead->host, ahead->ttl);
+                prefetch_value(&aw->values[DS_FIELD_TCP_WINDOW], ahead->host, ahead->tcp_window);
+            }
         }
         win *w = u[i].w;
         host_slot *s = host_slot_of(w, u[i].host, err);
@@ -908,6 +941,13 @@ static ds_status count_hosts(const host_update *u, size_t n, ds_error *err)
         s->masscan += u[i].masscan;
         if (w->sorted_hosts != NULL)
             hosts_changed(w);
+        if (values) {
+            ds_status st = vmap_add(&w->values[DS_FIELD_TTL], u[i].host, u[i].ttl, 1, err);
+            if (st == DS_OK)
+                st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], u[i].host, u[i].tcp_window, 1, err);
+            if (st != DS_OK)
+                return st;
+        }
     }
     return DS_OK;
 }
@@ -950,17 +990,15 @@ static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
             if (st != DS_OK)
                 return st;
         }
-        upd[n_upd++] =
-            (host_update){w, p->src, p->seq == p->dst, p->ip_id == ZMAP_IP_ID, is_masscan(p)};
-        if (agg->cfg.header_values) {
-            ds_status st = vmap_add(&w->values[DS_FIELD_TTL], p->src, p->ttl, 1, err);
-            if (st == DS_OK)
-                st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], p->src, p->tcp_window, 1, err);
-            if (st != DS_OK)
-                return st;
-        }
+        upd[n_upd++] = (host_update){w,
+                                     p->src,
+                                     p->tcp_window,
+                                     p->ttl,
+                                     p->seq == p->dst,
+                                     p->ip_id == ZMAP_IP_ID,
+                                     is_masscan(p)};
     }
-    return count_hosts(upd, n_upd, err);
+    return count_hosts(upd, n_upd, agg->cfg.header_values, err);
 }
 
 ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
