@@ -1176,7 +1176,8 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
                 w->sorted_hosts[k++] =
                     (ds_host_counts){s->host, s->syn, s->mirai, s->zmap, s->masscan};
         }
-        memcpy(w->sorted_hosts + k, w->spill, w->n_spill * sizeof(*w->spill));
+        if (w->n_spill > 0)
+            memcpy(w->sorted_hosts + k, w->spill, w->n_spill * sizeof(*w->spill));
         k += w->n_spill;
         qsort(w->sorted_hosts, k, sizeof(*w->sorted_hosts), cmp_host);
         /* A host with spilled counts appears more than once: one entry with the sums. */
