@@ -218,3 +218,47 @@ awk -v b="$blocks" -v p="$ports" -v rb="$rbytes" -v w="$wsec" -v ps="$psec" -v r
     printf "  results.json %.1f MB written in %.3f s; parsed in %.3f s; report.html %.2f MB rendered in %.3f s; peak RSS %.0f MiB\n", rb / 1e6, w, ps, hb / 1e6, rs, rss / 1024
 }'
 rm -f "$cache/results.json" "$cache/report.html"
+
+# The persistent state: `darkscan ingest` against `darkscan analyze` on the same capture (one
+# file, so one reading thread each; ingest also hashes the file in a second thread), both
+# timed whole (start to exit, state written and synced), best of $DS_BENCH_STATE_RUNS
+# (default 3), interleaved; then what the state costs on disk and `analyze --state`'s time.
+darkscan=$build/darkscan
+file=$main
+dn=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24 # bench_gen's four /24s
+state=$cache/bench-state.db
+state_runs=${DS_BENCH_STATE_RUNS:-3}
+now() { date +%s.%N; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
+an_s=() in_s=() ld_s=()
+for ((i = 0; i < state_runs; i++)); do
+    t0=$(now)
+    "$darkscan" analyze -q -j 1 --no-host-pass -d "$dn" --json /dev/null "$file"
+    t1=$(now)
+    rm -f "$state" "$state-wal" "$state-shm"
+    "$darkscan" ingest -q -j 1 --state "$state" -d "$dn" "$file"
+    t2=$(now)
+    "$darkscan" analyze -q --state "$state" --json /dev/null
+    t3=$(now)
+    an_s+=("$(minus "$t1" "$t0")")
+    in_s+=("$(minus "$t2" "$t1")")
+    ld_s+=("$(minus "$t3" "$t2")")
+done
+an=$(printf '%s\n' "${an_s[@]}" | best)
+in=$(printf '%s\n' "${in_s[@]}" | best)
+ld=$(printf '%s\n' "${ld_s[@]}" | best)
+state_bytes=$(stat -c %s "$state")
+read -r windows tuples < <("$darkscan" ingest --state "$state" --list |
+    awk '/^[0-9][0-9][0-9][0-9]-/ { w++; k += $4 } END { print w, k }')
+echo
+awk -v n="$records" -v an="$an" -v in_="$in" -v ld="$ld" -v bytes="$state_bytes" \
+    -v w="$windows" -v k="$tuples" -v size="$size" -v runs="$state_runs" 'BEGIN {
+    printf "persistent state: the same capture, one file (best of %d)\n", runs
+    printf "  %-32s %14s %12s\n", "", "packets/s", "seconds"
+    printf "  %-32s %14.0f %12.3f\n", "analyze (captures -> results)", n / an, an
+    printf "  %-32s %14.0f %12.3f\n", "ingest (captures -> state)", n / in_, in_
+    printf "  %-32s %14s %12.3f\n", "analyze --state (state -> results)", "", ld
+    printf "  ingest / analyze time: %.2f\n", in_ / an
+    printf "  state: %.1f MiB for %d window(s) (%.1f MiB per window), %d distinct tuples, %.2f bytes per tuple; capture %.2f GB\n", bytes / 1048576, w, bytes / w / 1048576, k, bytes / k, size / 1e9
+}'
+rm -f "$state" "$state-wal" "$state-shm"

@@ -28,8 +28,21 @@ typedef struct cli_command {
 int cmd_analyze(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_honeypot(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* cli_simulate - run the simulator with cfg, with a progress line and a summary unless quiet;
+ * returns the exit code (cmd_simulate.c, shared with demo). */
+int cli_simulate(const ds_sim_config *cfg, bool quiet);
+/* cli_parse_compression - "none", "gzip", ... into *out; false when unknown. */
+bool cli_parse_compression(const char *text, ds_compression *out);
+/* cli_parse_scale - a number in (0, 1]; prints a usage message naming cmd and returns false
+ * otherwise. */
+bool cli_parse_scale(const char *cmd, const char *text, double *out);
 
 /* "darkscan: MESSAGE" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -50,5 +63,24 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
  */
 bool cli_parse_u64(const char *cmd, const char *option, const char *text, uint64_t min,
                    uint64_t max, uint64_t *out);
+
+/*
+ * cli_state_open - open the state at path (cli_state.c) with the darknet, window and prefix the
+ * command line gave (NULL: the state's); prints the error and returns DS_EXIT_FAIL, or
+ * DS_EXIT_OK with *st to ds_state_close().
+ */
+int cli_state_open(ds_state **st, const char *path, const ds_darknet *darknet,
+                   const ds_window_spec *window, const unsigned *prefix, bool create,
+                   bool read_only, unsigned wait_ms);
+
+/*
+ * cli_state_load - open the state at path for `analyze --state` and load its aggregate and
+ * input counts. The aggregate must be freed before the state is closed.
+ */
+int cli_state_load(const char *path, const ds_darknet *darknet, const ds_window_spec *window,
+                   const unsigned *prefix, ds_state **st, ds_aggregate **agg, ds_input_info *info);
+
+/* cli_state_test_delay_ms - DARKSCAN_TEST_COMMIT_DELAY_MS (tests only), else 0. */
+unsigned cli_state_test_delay_ms(void);
 
 #endif

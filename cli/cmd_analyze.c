@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
     "Usage: darkscan analyze [OPTIONS] -d CIDR[,CIDR...] | -D FILE  CAPTURE...\n"
+    "       darkscan analyze [OPTIONS] --state FILE\n"
     "\n"
     "Find the source blocks that scan the whole darknet on many ports, window after window\n"
     "(constant Internet-wide scanners), and characterise what each of them scans.\n"
@@ -38,6 +39,9 @@ static const char usage_text[] =
     "      --darknet-sample K    large telescopes: keep sets for a fixed pseudo-random\n"
     "                            sample of K darknet addresses and estimate coverage from\n"
     "                            it (standard error about 0.6%% at alpha 0.8, K = 4096)\n"
+    "      --state FILE          analyze what `darkscan ingest` put in the state FILE instead\n"
+    "                            of captures (its darknet, window and prefix; given again,\n"
+    "                            they must be the same)\n"
     "      --routine-jaccard F   routine when the Jaccard median > F (0.8)\n"
     "      --stable-simpson F    routine/semi-routine when the Simpson median > F (0.7)\n"
     "      --max-gap F           a window is incomplete when the input has a gap longer\n"
@@ -90,6 +94,7 @@ enum {
     OPT_HONEYPOT_ADDRS,
     OPT_HONEYPOT_QUORUM,
     OPT_DARKNET_SAMPLE,
+    OPT_STATE,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +120,7 @@ static const struct option long_options[] = {
     {"honeypot-log", required_argument, NULL, OPT_HONEYPOT_LOG},
     {"honeypot-addrs", required_argument, NULL, OPT_HONEYPOT_ADDRS},
     {"honeypot-quorum", required_argument, NULL, OPT_HONEYPOT_QUORUM},
+    {"state", required_argument, NULL, OPT_STATE},
     {"quiet", no_argument, NULL, 'q'},
     {"threads", required_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
@@ -232,6 +238,8 @@ typedef struct options {
     ds_window_spec window;
     unsigned prefix;
     uint64_t darknet_sample;
+    bool window_set, prefix_set; /* given on the command line (checked against --state) */
+    const char *state_path;
     const char *out_dir;
     const char *json_path;
     uint64_t top;
@@ -288,11 +296,13 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_WINDOW:
             if (ds_window_parse(optarg, &o->window, &err) != DS_OK)
                 return cli_usage("analyze", "--window: %s", err.msg);
+            o->window_set = true;
             break;
         case OPT_PREFIX:
             if (!cli_parse_u64("analyze", "--prefix", optarg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v))
                 return DS_EXIT_USAGE;
             o->prefix = (unsigned)v;
+            o->prefix_set = true;
             break;
         case OPT_DARKNET_SAMPLE:
             if (!cli_parse_u64("analyze", "--darknet-sample", optarg, 1, UINT32_MAX,
@@ -318,6 +328,9 @@ static int parse_options(int argc, char **argv, options *o)
             o->params.max_gap_slots = (uint32_t)(gap.num * DS_AGG_SLOTS / gap.den);
             break;
         }
+        case OPT_STATE:
+            o->state_path = optarg;
+            break;
         case OPT_SWEEP:
             o->sweep = true;
             break;
@@ -386,11 +399,19 @@ static int parse_options(int argc, char **argv, options *o)
             return cli_usage("analyze", "unknown or incomplete option");
         }
     }
-    if (!o->have_darknet)
+    if (o->state_path != NULL && optind < argc)
+        return cli_usage("analyze",
+                         "--state reads the state, not captures: add them to it with "
+                         "'darkscan ingest --state %s'",
+                         o->state_path);
+    if (!o->have_darknet && o->state_path == NULL)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
     if ((o->honeypot_addrs || o->honeypot_quorum) && o->n_honeypot_logs == 0)
         return cli_usage("analyze", "--honeypot-addrs and --honeypot-quorum need --honeypot-log");
-    if (optind >= argc)
+    if (o->darknet_sample > 0 && o->state_path != NULL)
+        return cli_usage("analyze", "--darknet-sample applies to captures: a state keeps every "
+                                    "darknet address");
+    if (optind >= argc && o->state_path == NULL)
         return cli_usage("analyze", "no capture files given");
     return -1;
 }
@@ -511,6 +532,12 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_results *r
 {
     if (o->no_host_pass || res->n_networks == 0)
         return 0;
+    if (o->state_path != NULL) {
+        if (!o->quiet)
+            cli_warn("a state holds no per-host tuples: no per-host port sets, TTL or TCP "
+                     "window (analyze of the captures gives them)");
+        return 0;
+    }
     if (!rereadable(inputs)) {
         if (!o->quiet)
             cli_warn("the input cannot be read a second time (standard input or a pipe): no "
@@ -590,16 +617,23 @@ int cmd_analyze(int argc, char **argv)
     ds_error err;
     ds_path_list inputs = {0};
     ds_aggregate *merged = NULL;
+    ds_state *state = NULL;
     ds_results *res = NULL;
     ds_input_info info;
     rc = DS_EXIT_FAIL;
 
-    if (ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
+    if ((o.have_darknet || o.state_path == NULL) &&
+        ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
         cli_error("darknet: %s", err.msg);
         goto out;
     }
-    if (ds_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &inputs,
-                         &err) != DS_OK) {
+    if (o.state_path != NULL &&
+        cli_state_load(o.state_path, o.have_darknet ? o.darknet : NULL,
+                       o.window_set ? &o.window : NULL, o.prefix_set ? &o.prefix : NULL, &state,
+                       &merged, &info) != DS_EXIT_OK)
+        goto out;
+    if (o.state_path == NULL && ds_inputs_expand((const char *const *)argv + optind,
+                                                 (size_t)(argc - optind), &inputs, &err) != DS_OK) {
         cli_error("%s", err.msg);
         goto out;
     }
@@ -617,7 +651,9 @@ int cmd_analyze(int argc, char **argv)
                          .window = o.window,
                          .prefix = o.prefix,
                          .darknet_sample = (uint32_t)o.darknet_sample};
-    ds_status st = ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events, &merged, &info, &err);
+    ds_status st = o.state_path != NULL ? DS_OK
+                                        : ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events,
+                                                        &merged, &info, &err);
     clear_progress(&ui);
     if (st != DS_OK) {
         cli_error("%s", err.msg);
@@ -643,7 +679,7 @@ int cmd_analyze(int argc, char **argv)
     if (!o.quiet)
         report_incomplete(res);
 
-    rc = info.failed > 0 ? DS_EXIT_FAIL : DS_EXIT_OK;
+    rc = info.failed > 0 && o.state_path == NULL ? DS_EXIT_FAIL : DS_EXIT_OK;
     if (o.json_path != NULL && write_json_file(res, o.json_path) != 0)
         rc = DS_EXIT_FAIL;
     if (o.out_dir != NULL) {
@@ -674,6 +710,7 @@ int cmd_analyze(int argc, char **argv)
 out:
     ds_results_free(res);
     ds_aggregate_free(merged);
+    ds_state_close(state);
     ds_path_list_free(&inputs);
     sources_free(&srcs);
     ds_darknet_free(o.darknet);

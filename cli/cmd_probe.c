@@ -38,6 +38,8 @@ static const char usage_text[] =
     "      --max-redirects N     redirects followed, to the same address and port only (3)\n"
     "      --no-rdns             no reverse DNS lookups\n"
     "      --rdns-timeout S      seconds per reverse DNS lookup (3)\n"
+    "      --contact TEXT        your address or page, added to the User-Agent so that the\n"
+    "                            hosts' operators can reach you (recommended)\n"
     "      --allow-special       also contact loopback, private and other special-purpose\n"
     "                            addresses (refused by default; for tests)\n"
     "  -q, --quiet               no line per host on standard error\n"
@@ -59,6 +61,7 @@ enum {
     OPT_NO_RDNS,
     OPT_RDNS_TIMEOUT,
     OPT_ALLOW_SPECIAL,
+    OPT_CONTACT,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +77,7 @@ static const struct option long_options[] = {
     {"no-rdns", no_argument, NULL, OPT_NO_RDNS},
     {"rdns-timeout", required_argument, NULL, OPT_RDNS_TIMEOUT},
     {"allow-special", no_argument, NULL, OPT_ALLOW_SPECIAL},
+    {"contact", required_argument, NULL, OPT_CONTACT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -221,6 +225,9 @@ int cmd_probe(int argc, char **argv)
             break;
         case OPT_ALLOW_SPECIAL:
             cfg.allow_special = true;
+            break;
+        case OPT_CONTACT:
+            cfg.contact = optarg;
             break;
         case 'q':
             quiet = true;

@@ -9,11 +9,15 @@
 /* Every command, in the order `darkscan --help` lists them. */
 static const cli_command commands[] = {
     {"analyze", "captures + darknet list -> constant Internet-wide scanner blocks", cmd_analyze},
+    {"ingest", "add captures (or a live capture) to a persistent state", cmd_ingest},
+    {"merge", "union of states made on other machines or sensors", cmd_merge},
     {"info", "per capture file: format, link types, time range, packet counts", cmd_info},
     {"honeypot", "all-port TCP honeypot: log every established session", cmd_honeypot},
     {"probe", "opt-in: ask scanning hosts for a disclosure page (contacts them)", cmd_probe},
     {"report", "results JSON -> one offline HTML page of the paper's figures and tables",
      cmd_report},
+    {"simulate", "synthetic darknet captures with planted scanners, and the truth", cmd_simulate},
+    {"demo", "simulate the paper's setting, analyse it with every feature, report", cmd_demo},
     {NULL, NULL, NULL},
 };
 

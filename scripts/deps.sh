@@ -9,7 +9,7 @@
 set -euo pipefail
 
 build_pkgs=(gcc make cmake pkg-config zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
-            liblz4-dev libpcap-dev libmaxminddb-dev libsqlite3-dev)
+            liblz4-dev libpcap-dev libmaxminddb-dev libsqlite3-dev libssl-dev)
 check_pkgs=(libcmocka-dev clang-format gzip bzip2 xz-utils zstd lz4 python3 nftables chromium)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(zstd gzip) # tshark is used when installed

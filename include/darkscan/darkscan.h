@@ -25,5 +25,8 @@
 #include "darkscan/honeypot.h"
 #include "darkscan/enrich.h"
 #include "darkscan/report.h"
+#include "darkscan/state.h"
+#include "darkscan/live.h"
+#include "darkscan/simulate.h"
 
 #endif

@@ -249,16 +249,16 @@ typedef struct ds_probe_config {
     bool allow_special;          /* also probe special-purpose addresses (loopback, private,
                                     documentation...: for tests) [false] */
     const char *user_agent;      /* NULL: the darkscan-probe User-Agent below */
+    const char *contact;         /* appended to that User-Agent when not NULL */
 } ds_probe_config;
 
 /*
- * The User-Agent: "darkscan-probe/<version> (+<DS_PROBE_PROJECT_URL>; research scanner
- * disclosure check)", so that whoever reads the server's log can see who asks and why.
- * DS_PROBE_PROJECT_URL is the project's public page (a build may define its own).
+ * The User-Agent: "darkscan-probe/<version> (research scanner disclosure check)", or with a
+ * contact: "darkscan-probe/<version> (research scanner disclosure check; contact: <contact>)",
+ * so that whoever reads the server's log can see who asks, why, and whom to write to. Name
+ * your own contact (an address or a page) with contact, as the scanning guidelines ask of
+ * anyone who sends unsolicited requests.
  */
-#ifndef DS_PROBE_PROJECT_URL
-#define DS_PROBE_PROJECT_URL "https://github.com/darkscan/darkscan"
-#endif
 
 void ds_probe_config_default(ds_probe_config *c);
 

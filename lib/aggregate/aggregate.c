@@ -719,7 +719,13 @@ static ds_status spill_counts(win *w, const ds_host_counts *c, ds_error *err)
         w->spill = grown;
         w->cap_spill = cap;
     }
-    w->spill[w->n_spill++] = *c;
+    ds_host_counts *e = &w->spill[w->n_spill++];
+    memset(e, 0, sizeof(*e)); /* padding too: exported entries compare bytewise */
+    e->host = c->host;
+    e->syn_packets = c->syn_packets;
+    e->mirai_packets = c->mirai_packets;
+    e->zmap_packets = c->zmap_packets;
+    e->masscan_packets = c->masscan_packets;
     return DS_OK;
 }
 
@@ -1166,15 +1172,21 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
         return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
     win *w = agg->wins[i];
     if (w->sorted_hosts == NULL && w->hosts_used > 0) {
-        w->sorted_hosts = malloc((w->hosts_used + w->n_spill) * sizeof(*w->sorted_hosts));
+        /* calloc: the padding of every entry is zero, so exported hosts compare bytewise. */
+        w->sorted_hosts = calloc(w->hosts_used + w->n_spill, sizeof(*w->sorted_hosts));
         if (w->sorted_hosts == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         size_t k = 0;
         for (size_t h = 0; h < w->hosts_cap; h++) {
             const host_slot *s = &w->hosts[h];
-            if (s->used)
-                w->sorted_hosts[k++] =
-                    (ds_host_counts){s->host, s->syn, s->mirai, s->zmap, s->masscan};
+            if (!s->used)
+                continue;
+            ds_host_counts *e = &w->sorted_hosts[k++];
+            e->host = s->host;
+            e->syn_packets = s->syn;
+            e->mirai_packets = s->mirai;
+            e->zmap_packets = s->zmap;
+            e->masscan_packets = s->masscan;
         }
         if (w->n_spill > 0)
             memcpy(w->sorted_hosts + k, w->spill, w->n_spill * sizeof(*w->spill));

@@ -6,7 +6,7 @@
  *  - one request at a time, and request starts at least 1/rate seconds apart over all hosts
  *    (redirects included), so a results file with many blocks never becomes a burst;
  *  - a connect timeout and a timeout for the whole request; at most max_bytes read;
- *  - `GET /` with a User-Agent that names the tool, its page and its purpose, and
+ *  - `GET /` with a User-Agent that names the tool, its purpose and the operator's contact, and
  *    `Connection: close`; nothing else is ever sent;
  *  - redirects are followed only to the same address and port (at most max_redirects); a
  *    redirect elsewhere (another host, https) is recorded, not followed;
@@ -97,8 +97,9 @@ ds_status ds_prober_new(ds_prober **out, const ds_probe_config *cfg, ds_error *e
         snprintf(p->user_agent, sizeof(p->user_agent), "%s", cfg->user_agent);
     else
         snprintf(p->user_agent, sizeof(p->user_agent),
-                 "darkscan-probe/%s (+%s; research scanner disclosure check)", ds_version(),
-                 DS_PROBE_PROJECT_URL);
+                 "darkscan-probe/%s (research scanner disclosure check%s%s)", ds_version(),
+                 cfg->contact != NULL ? "; contact: " : "",
+                 cfg->contact != NULL ? cfg->contact : "");
     /* a User-Agent is one header line: no line ends */
     for (char *c = p->user_agent; *c; c++) {
         if ((unsigned char)*c < 0x20 || *c == 0x7f)

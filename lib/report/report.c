@@ -16,7 +16,7 @@
 #include "report/html.h"
 #include "report/plot.h"
 #include "report/report_int.h"
-#include "report/sha256.h"
+#include "util/sha256.h"
 
 void ds_report_options_default(ds_report_options *opt)
 {

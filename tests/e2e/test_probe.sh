@@ -64,7 +64,7 @@ JSON
 
 "$DARKSCAN" probe --results "$work/results.json" --out "$work/probed.json" --port "$port" \
     --allow-special "${RDNS[@]}" --timeout 2 --connect-timeout 2 --max-bytes 65536 \
-    --rate 50 2>"$work/probe.err"
+    --rate 50 --contact "abuse@example.net" 2>"$work/probe.err"
 rc=$?
 [[ $rc == 0 ]] || { echo "FAIL probe: exit $rc" >&2; cat "$work/probe.err" >&2; fail=1; }
 
@@ -80,7 +80,7 @@ assert list(r.keys()) == [k for k in src if k != "probe"] + ["probe"], list(r.ke
 assert '"packets": 18446744073709551615' in text and '"ratio": 1e400' in text \
     and '"small": -0.000001' in text, "numbers changed"
 assert r["probe"]["port"] == port and r["probe"]["user_agent"].startswith("darkscan-probe/")
-assert "research scanner disclosure check" in r["probe"]["user_agent"]
+assert "research scanner disclosure check; contact: abuse@example.net)" in r["probe"]["user_agent"]
 N = r["networks"]
 assert len(N) == 10
 for n in N:
@@ -156,6 +156,7 @@ assert lines, "no requests"
 for (first, ua, host) in lines:
     addr, path = first.split(" ")
     assert ua.startswith("darkscan-probe/") and "disclosure check" in ua, ua
+    assert ua.endswith("; contact: abuse@example.net)"), ua
     assert host == "%s:%s" % (addr, port), (host, addr)
 seen = [l[0] for l in lines]
 assert seen.count("127.0.0.2 /") == 1, seen

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "darkscan/darkscan.h"
-#include "report/sha256.h"
+#include "util/sha256.h"
 #include "testutil.h"
 
 /* render - the report of a JSON text; NULL (and *st) when ds_report_write refuses it. */
@@ -87,7 +87,7 @@ static unsigned long sum_attr(const char *text, const char *attr)
 static void test_sha256_and_csp_hash(void **state)
 {
     uint8_t d[32];
-    ds_sha256("abc", 3, d);
+    ds_sha256_buf("abc", 3, d);
     static const uint8_t abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
                                     0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
                                     0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
@@ -95,13 +95,13 @@ static void test_sha256_and_csp_hash(void **state)
     assert_memory_equal(d, abc, 32);
     /* two blocks: 56 bytes need a second block for the length */
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    ds_sha256(two, strlen(two), d);
+    ds_sha256_buf(two, strlen(two), d);
     assert_int_equal(d[0], 0x24);
     assert_int_equal(d[1], 0x8d);
     assert_int_equal(d[31], 0xc1);
     char *million = malloc(1000000);
     memset(million, 'a', 1000000);
-    ds_sha256(million, 1000000, d);
+    ds_sha256_buf(million, 1000000, d);
     assert_int_equal(d[0], 0xcd);
     assert_int_equal(d[1], 0xc7);
     assert_int_equal(d[31], 0xd0);
