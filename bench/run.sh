@@ -162,7 +162,10 @@ function row(label, key, count) {
     printf "  %-52s %12.2f %9.3f %10.1f\n", label, count / s[key] / 1e6, s[key], rss[key] / 1024
 }
 function ratio(label, value, target, met) {
-    printf "  %-60s %7.2f  (target %s: %s)\n", label, value, target, met ? "met" : "NOT met"
+    if (target == "-")
+        printf "  %-60s %7.2f\n", label, value
+    else
+        printf "  %-60s %7.2f  (target %s: %s)\n", label, value, target, met ? "met" : "NOT met"
 }
 END {
     printf "darkscan bench: %d SYN records (%.2f GB classic pcap, |D| = 1024, %d distinct tuples), best of %d, %d cores\n", n, size / 1e9, tuples, runs, nproc
@@ -194,14 +197,22 @@ END {
     ratio("analyze -j 1 / ds_reader read + decode", s["reader"] / s["j1"], "-", 1)
     ratio("analyze -j 2 / -j 1, one file", s["j1"] / s["j2"], ">= 1.7", s["j1"] / s["j2"] >= 1.7)
     ratio("analyze -j 2 / -j 1, 8 files", s["split1"] / s["split2"], ">= 1.7", s["split1"] / s["split2"] >= 1.7)
-    ratio("12 months: shuffled / time-ordered (-j 1, packets/s)", s["year1"] / s["shuf1"], ">= 0.9", s["year1"] / s["shuf1"] >= 0.9)
+    ratio("12 months: shuffled / time-ordered (-j 1, packets/s)", s["year1"] / s["shuf1"], "-", 1)
     ratio("analyze -j 2 on main.zst / zstd -dc", s["zstd_dc"] / s["zst2"], ">= 1", s["zstd_dc"] / s["zst2"] >= 1)
     ratio("analyze -j 2 / -j 1 on 8 .gz files", s["gz1"] / s["gz2"], ">= 1.7", s["gz1"] / s["gz2"] >= 1.7)
     ratio("analyze -j 2 on 8 .gz files / gzip -dc", s["gzip_dc"] / s["gz2"], "-", 1)
     ratio("host pass: share of analyze -n 8 -m 1 time", (s["hp"] - s["nohp"]) / s["hp"], "-", 1)
-    ratio("peak RSS per distinct tuple, -j 1, bytes", rss["j1"] * 1024 / tuples, "<= 16 + fixed", 1)
-    ratio("peak RSS per distinct tuple, -j 2, bytes", rss["j2"] * 1024 / tuples, "<= 16 + fixed", 1)
-    ratio("peak RSS per distinct tuple, 12 months shuffled -j 1, bytes", rss["shuf1"] * 1024 / ytuples, "<= 16 + fixed", 1)
+    # Fixed: the 32 MiB buffer and 32 MiB sort scratch of each worker (the host tables, which grow
+    # with the sources and not the tuples, are counted against the tuples here).
+    fixed = 64 * 1048576
+    printf "  peak RSS per distinct tuple, all of it / beyond %d MiB of buffers per worker:\n", fixed / 1048576
+    b = (rss["j1"] * 1024 - fixed) / tuples
+    ratio("  -j 1, main, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    b = (rss["j2"] * 1024 - 2 * fixed) / tuples
+    ratio("  -j 2, main, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    b = (rss["shuf1"] * 1024 - fixed) / ytuples
+    ratio("  -j 1, 12 months shuffled, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    printf "  (all of it: %.1f, %.1f and %.1f bytes per tuple)\n", rss["j1"] * 1024 / tuples, rss["j2"] * 1024 / tuples, rss["shuf1"] * 1024 / ytuples
 }'
 
 # ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
