@@ -2,18 +2,27 @@
  * bench_gen.c - write the benchmark capture: a classic little-endian microsecond pcap of
  * Ethernet/IPv4/TCP SYN records, as a darknet sees them.
  *
- *   bench_gen --version          print the generator's version (run.sh regenerates on change)
- *   bench_gen OUT RECORDS        write RECORDS records to OUT
+ *   bench_gen --version                     print the generator's version (run.sh
+ *                                           regenerates on change)
+ *   bench_gen [OPTIONS] OUT RECORDS         write RECORDS records to OUT
  *
  * Deterministic (a fixed xorshift seed): 200,000 sources (a few heavy scanners, many light
  * ones), destinations in four darknet /24s, ports skewed towards a popular few, random
  * sequence numbers and IP ids, a quarter of the SYNs with an MSS option (24-byte TCP header),
  * times advancing by a few microseconds per record from 2019-07-01.
+ *
+ * Options (the variants that show analyze's speed does not depend on the input's order):
+ *   --span-days D   spread the times evenly over D days (12 calendar months for 365)
+ *   --shuffle       write the records in a random order (times out of order)
+ *   --files K       the records dealt round-robin into K files OUT-00.pcap, OUT-01.pcap, ...
+ *                   (each file in time order, the files interleaved: several sensors)
+ * Without options the output is byte for byte that of earlier versions.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GEN_VERSION "bench_gen 1"
 #define N_SOURCES   200000u
@@ -60,33 +69,20 @@ static uint16_t ip_checksum(const uint8_t *h)
     return (uint16_t)~sum;
 }
 
-int main(int argc, char **argv)
+/* One record's random draws and time: everything write_record needs. */
+typedef struct draw {
+    uint64_t r, r2, t_us;
+} draw;
+
+static FILE *open_out(const char *path)
 {
-    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-        puts(GEN_VERSION);
-        return 0;
-    }
-    if (argc != 3) {
-        fprintf(stderr, "usage: bench_gen OUT RECORDS | --version\n");
-        return 2;
-    }
-    uint64_t records = strtoull(argv[2], NULL, 10);
-    FILE *out = fopen(argv[1], "wb");
+    FILE *out = fopen(path, "wb");
     if (out == NULL) {
-        perror(argv[1]);
-        return 1;
+        perror(path);
+        return NULL;
     }
-    static char iobuf[1 << 20];
-    setvbuf(out, iobuf, _IOFBF, sizeof(iobuf));
-
-    uint32_t *sources = malloc(N_SOURCES * sizeof(*sources));
-    if (sources == NULL)
-        return 1;
-    for (uint32_t i = 0; i < N_SOURCES; i++)
-        sources[i] = (uint32_t)rnd() | 0x01000000u;
-    static const uint32_t darknets[4] = {0xc6336400u, 0xcb007100u, 0xc0000200u, 0x8ac44a00u};
-    static const uint16_t popular[8] = {23, 22, 80, 443, 445, 3389, 8080, 2323};
-
+    static const size_t bufsize = 1 << 20;
+    setvbuf(out, NULL, _IOFBF, bufsize);
     uint8_t hdr[24];
     put32le(hdr, 0xa1b2c3d4u);
     hdr[4] = 2, hdr[5] = 0, hdr[6] = 4, hdr[7] = 0;
@@ -95,59 +91,147 @@ int main(int argc, char **argv)
     put32le(hdr + 16, 65535);
     put32le(hdr + 20, 1);
     fwrite(hdr, 1, sizeof(hdr), out);
+    return out;
+}
 
-    uint64_t t_us = 1561939200ull * 1000000; /* 2019-07-01T00:00:00Z */
-    uint8_t rec[16 + 58];
+static const uint32_t darknets[4] = {0xc6336400u, 0xcb007100u, 0xc0000200u, 0x8ac44a00u};
+static const uint16_t popular[8] = {23, 22, 80, 443, 445, 3389, 8080, 2323};
+
+static int write_record(FILE *out, const uint32_t *sources, draw d)
+{
     static const uint8_t eth[14] = {0x00, 0x1b, 0x21, 0x3a, 0x4c, 0x5e, 0x00,
                                     0x0c, 0x29, 0x7d, 0x8e, 0x9f, 0x08, 0x00};
-    for (uint64_t i = 0; i < records; i++) {
-        uint64_t r = rnd(), r2 = rnd();
-        /* Source: 1 in 4 records from the first 64 (heavy scanners), else any. */
-        uint32_t src = (r & 3) == 0 ? sources[(r >> 2) & 63] : sources[(r >> 8) % N_SOURCES];
-        uint32_t dst = darknets[(r >> 40) & 3] | (uint32_t)((r >> 42) & 0xff);
-        uint16_t dport = (r >> 50) & 1 ? popular[(r >> 51) & 7] : (uint16_t)(r2 >> 48);
-        int mss = (r2 & 3) == 0;
-        uint32_t frame = 54 + (mss ? 4 : 0);
-        t_us += 1 + (r2 >> 8) % 7;
+    uint8_t rec[16 + 58];
+    uint64_t r = d.r, r2 = d.r2, t_us = d.t_us;
+    /* Source: 1 in 4 records from the first 64 (heavy scanners), else any. */
+    uint32_t src = (r & 3) == 0 ? sources[(r >> 2) & 63] : sources[(r >> 8) % N_SOURCES];
+    uint32_t dst = darknets[(r >> 40) & 3] | (uint32_t)((r >> 42) & 0xff);
+    uint16_t dport = (r >> 50) & 1 ? popular[(r >> 51) & 7] : (uint16_t)(r2 >> 48);
+    int mss = (r2 & 3) == 0;
+    uint32_t frame = 54 + (mss ? 4 : 0);
 
-        uint8_t *p = rec;
-        put32le(p, (uint32_t)(t_us / 1000000));
-        put32le(p + 4, (uint32_t)(t_us % 1000000));
-        put32le(p + 8, frame);
-        put32le(p + 12, frame);
-        memcpy(p + 16, eth, 14);
-        uint8_t *ip = p + 30;
-        memset(ip, 0, 20);
-        ip[0] = 0x45;
-        put16be(ip + 2, (uint16_t)(frame - 14));
-        put16be(ip + 4, (uint16_t)(r2 >> 16));
-        ip[8] = (uint8_t)(32 + (r2 >> 32) % 224);
-        ip[9] = 6;
-        put32be(ip + 12, src);
-        put32be(ip + 16, dst);
-        put16be(ip + 10, ip_checksum(ip));
-        uint8_t *tcp = ip + 20;
-        put16be(tcp, (uint16_t)(1024 + (r2 >> 20) % 64511));
-        put16be(tcp + 2, dport);
-        put32be(tcp + 4, (uint32_t)(r2 >> 32) ^ (uint32_t)r);
-        put32be(tcp + 8, 0);
-        tcp[12] = mss ? 0x60 : 0x50;
-        tcp[13] = 0x02;
-        put16be(tcp + 14, (r >> 60) ? 1024 : 65535);
-        put16be(tcp + 16, 0); /* checksum not computed: no reader checks it */
-        put16be(tcp + 18, 0);
-        if (mss) {
-            tcp[20] = 2, tcp[21] = 4;
-            put16be(tcp + 22, 1460);
-        }
-        if (fwrite(rec, 1, 16 + frame, out) != 16 + frame) {
-            perror(argv[1]);
+    uint8_t *p = rec;
+    put32le(p, (uint32_t)(t_us / 1000000));
+    put32le(p + 4, (uint32_t)(t_us % 1000000));
+    put32le(p + 8, frame);
+    put32le(p + 12, frame);
+    memcpy(p + 16, eth, 14);
+    uint8_t *ip = p + 30;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16be(ip + 2, (uint16_t)(frame - 14));
+    put16be(ip + 4, (uint16_t)(r2 >> 16));
+    ip[8] = (uint8_t)(32 + (r2 >> 32) % 224);
+    ip[9] = 6;
+    put32be(ip + 12, src);
+    put32be(ip + 16, dst);
+    put16be(ip + 10, ip_checksum(ip));
+    uint8_t *tcp = ip + 20;
+    put16be(tcp, (uint16_t)(1024 + (r2 >> 20) % 64511));
+    put16be(tcp + 2, dport);
+    put32be(tcp + 4, (uint32_t)(r2 >> 32) ^ (uint32_t)r);
+    put32be(tcp + 8, 0);
+    tcp[12] = mss ? 0x60 : 0x50;
+    tcp[13] = 0x02;
+    put16be(tcp + 14, (r >> 60) ? 1024 : 65535);
+    put16be(tcp + 16, 0); /* checksum not computed: no reader checks it */
+    put16be(tcp + 18, 0);
+    if (mss) {
+        tcp[20] = 2, tcp[21] = 4;
+        put16be(tcp + 22, 1460);
+    }
+    return fwrite(rec, 1, 16 + frame, out) == 16 + frame ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        puts(GEN_VERSION);
+        return 0;
+    }
+    uint64_t span_days = 0, files = 1;
+    int shuffle = 0, a = 1;
+    for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+        if (strcmp(argv[a], "--shuffle") == 0)
+            shuffle = 1;
+        else if (strcmp(argv[a], "--span-days") == 0 && a + 1 < argc)
+            span_days = strtoull(argv[++a], NULL, 10);
+        else if (strcmp(argv[a], "--files") == 0 && a + 1 < argc)
+            files = strtoull(argv[++a], NULL, 10);
+        else
+            break;
+    }
+    if (argc - a != 2 || files < 1 || files > 100) {
+        fprintf(stderr, "usage: bench_gen [--span-days D] [--shuffle] [--files K] OUT RECORDS | "
+                        "--version\n");
+        return 2;
+    }
+    const char *out_path = argv[a];
+    uint64_t records = strtoull(argv[a + 1], NULL, 10);
+
+    uint32_t *sources = malloc(N_SOURCES * sizeof(*sources));
+    if (sources == NULL)
+        return 1;
+    for (uint32_t i = 0; i < N_SOURCES; i++)
+        sources[i] = (uint32_t)rnd() | 0x01000000u;
+
+    FILE *outs[100];
+    for (uint64_t f = 0; f < files; f++) {
+        char path[4096];
+        if (files == 1)
+            snprintf(path, sizeof(path), "%s", out_path);
+        else
+            snprintf(path, sizeof(path), "%s-%02u.pcap", out_path, (unsigned)f);
+        outs[f] = open_out(path);
+        if (outs[f] == NULL)
+            return 1;
+    }
+
+    const uint64_t t0_us = 1561939200ull * 1000000; /* 2019-07-01T00:00:00Z */
+    const uint64_t span_us = span_days * 86400ull * 1000000;
+    uint64_t t_us = t0_us;
+    draw *all = NULL;
+    if (shuffle) {
+        all = malloc(records * sizeof(*all));
+        if (all == NULL) {
+            fprintf(stderr, "bench_gen: out of memory for --shuffle\n");
             return 1;
         }
     }
-    if (fclose(out) != 0) {
-        perror(argv[1]);
-        return 1;
+    for (uint64_t i = 0; i < records; i++) {
+        uint64_t r = rnd(), r2 = rnd();
+        if (span_us > 0)
+            t_us = t0_us + (uint64_t)((unsigned __int128)i * span_us / records) + (r2 >> 8) % 7;
+        else
+            t_us += 1 + (r2 >> 8) % 7;
+        draw d = {r, r2, t_us};
+        if (shuffle) {
+            all[i] = d;
+        } else if (write_record(outs[i % files], sources, d) != 0) {
+            perror(out_path);
+            return 1;
+        }
+    }
+    if (shuffle) {
+        for (uint64_t i = records; i > 1; i--) {
+            uint64_t j = rnd() % i;
+            draw t = all[i - 1];
+            all[i - 1] = all[j];
+            all[j] = t;
+        }
+        for (uint64_t i = 0; i < records; i++) {
+            if (write_record(outs[i % files], sources, all[i]) != 0) {
+                perror(out_path);
+                return 1;
+            }
+        }
+        free(all);
+    }
+    for (uint64_t f = 0; f < files; f++) {
+        if (fclose(outs[f]) != 0) {
+            perror(out_path);
+            return 1;
+        }
     }
     free(sources);
     return 0;

@@ -1,81 +1,218 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR - darkscan's benchmarks (`make bench`).
 #
-# Capture reading: packets/s of ds_reader (read + decode) beside the hardware baseline measured
-# in the same run, a bare read() of the same file through a 1 MiB buffer (the fastest size
-# measured) touching every byte. The capture (30 million
-# Ethernet/IPv4/TCP SYN records, about 2.2 GB) is generated once by bench_gen into
-# $DS_BENCH_DIR (default /var/tmp/darkscan-bench) and regenerated when bench_gen's version or
-# the record count changes. The page cache is warmed first; each measurement runs
-# $DS_BENCH_RUNS times (default 5), interleaved, and the best is reported. Peak RSS is ru_maxrss.
+# One table: packets/s, seconds and peak RSS of every stage, beside the baselines measured in
+# the same run on the same captures, then the ratios the performance issue asks for.
+#
+# Captures (generated once by bench_gen into $DS_BENCH_DIR, default /var/tmp/darkscan-bench,
+# and regenerated when bench_gen's version or the record count changes):
+#   main      $DS_BENCH_RECORDS (30 million) Ethernet/IPv4/TCP SYN records, 2.1 GB, in time
+#             order over two minutes (one window): bench_gen's default output
+#   split     the same records dealt round-robin into 8 files (8 interleaved sensors)
+#   year      a third as many records spread over 12 months, in time order, and the same
+#             records shuffled (times in random order): "any input order"
+#   main.zst  main compressed with zstd -1; split/*.gz: the 8 files with gzip -1
+# Baselines: a bare read() of main through 1 MiB (bench_bareread), the minimal hand-written
+# decode loop (bench_decode), libpcap's pcap_dispatch with an empty callback (bench_libpcap),
+# zstd -dc and gzip -dc to /dev/null, and tshark -T fields piped to awk on the first 100,000
+# records when tshark is installed.
+#
+# The page cache is warmed first; each measurement runs $DS_BENCH_RUNS times (default 3),
+# interleaved, and the best is reported. Peak RSS is the child's ru_maxrss.
 set -euo pipefail
 build=${1:?usage: run.sh BUILD_DIR}
 bin=$build/bench
+ds=$build/darkscan
 cache=${DS_BENCH_DIR:-/var/tmp/darkscan-bench}
 records=${DS_BENCH_RECORDS:-30000000}
-runs=${DS_BENCH_RUNS:-5}
+runs=${DS_BENCH_RUNS:-3}
+year_records=$((records / 3))
+darknet=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24
+nproc=$(nproc)
 
 mkdir -p "$cache"
-file=$cache/syn-$records.pcap
-want="$("$bin/bench_gen" --version) $records"
-if [[ ! -f "$file" || "$(cat "$file.version" 2>/dev/null)" != "$want" ]]; then
-    echo "bench: generating $file ($records records, once)" >&2
-    rm -f "$file" "$file.version"
-    "$bin/bench_gen" "$file.tmp" "$records"
-    mv "$file.tmp" "$file"
-    echo "$want" >"$file.version"
-fi
-size=$(stat -c %s "$file")
+version=$("$bin/bench_gen" --version)
 
-# Warm the page cache (the file must fit in memory for the numbers to mean anything).
-cat "$file" >/dev/null
+# fresh NAME WANT - whether the cached NAME was made as WANT says (else it is removed).
+fresh() {
+    if [[ -e "$1" && "$(cat "$1.version" 2>/dev/null)" == "$2" ]]; then return 0; fi
+    rm -rf "$1" "$1.version"
+    return 1
+}
+made() { echo "$2" >"$1.version"; }
+
+main=$cache/syn-$records.pcap
+if ! fresh "$main" "$version $records"; then
+    echo "bench: generating $main ($records records, once)" >&2
+    "$bin/bench_gen" "$main.tmp" "$records" && mv "$main.tmp" "$main" && made "$main" "$version $records"
+fi
+split=$cache/split-$records
+if ! fresh "$split" "$version $records split 8"; then
+    echo "bench: generating $split/ (the same records in 8 files, once)" >&2
+    mkdir -p "$split"
+    "$bin/bench_gen" --files 8 "$split/s" "$records" && made "$split" "$version $records split 8"
+fi
+year=$cache/year-$year_records.pcap
+if ! fresh "$year" "$version $year_records year"; then
+    echo "bench: generating $year (12 months, once)" >&2
+    "$bin/bench_gen" --span-days 365 "$year.tmp" "$year_records" && mv "$year.tmp" "$year" &&
+        made "$year" "$version $year_records year"
+fi
+shuffled=$cache/year-$year_records-shuffled.pcap
+if ! fresh "$shuffled" "$version $year_records year shuffled"; then
+    echo "bench: generating $shuffled (the same, shuffled, once)" >&2
+    "$bin/bench_gen" --span-days 365 --shuffle "$shuffled.tmp" "$year_records" &&
+        mv "$shuffled.tmp" "$shuffled" && made "$shuffled" "$version $year_records year shuffled"
+fi
+zst=$main.zst
+if ! fresh "$zst" "$version $records zstd -1"; then
+    echo "bench: compressing $zst (once)" >&2
+    zstd -q -1 -T0 -f -o "$zst" "$main" && made "$zst" "$version $records zstd -1"
+fi
+gz=$cache/gz-$records
+if ! fresh "$gz" "$version $records gzip -1"; then
+    echo "bench: compressing $gz/ (once)" >&2
+    mkdir -p "$gz"
+    ls "$split"/*.pcap | xargs -P "$nproc" -I{} sh -c 'gzip -1 -c "$1" >"$2/$(basename "$1").gz"' _ {} "$gz"
+    made "$gz" "$version $records gzip -1"
+fi
+
+# Warm the page cache (the files must fit in memory for the numbers to mean anything).
+cat "$main" "$split"/*.pcap "$year" "$shuffled" "$zst" "$gz"/*.gz >/dev/null
 
 best() { sort -g | head -1; }
-bare_s=() read_s=()
-for ((i = 0; i < runs; i++)); do
-    read -r s _ rss_bare _ < <("$bin/bench_bareread" "$file" 1024)
-    bare_s+=("$s")
-    read -r s recs pkts syn rss_read _ < <("$bin/bench_read" "$file")
-    read_s+=("$s")
-done
-bare=$(printf '%s\n' "${bare_s[@]}" | best)
-rd=$(printf '%s\n' "${read_s[@]}" | best)
-[[ "$recs" == "$records" && "$pkts" == "$records" && "$syn" == "$records" ]] || {
-    echo "bench: reader saw $recs records, $pkts packets, $syn SYNs; want $records" >&2
-    exit 1
+declare -A S RSS # seconds and peak RSS (KiB) per measurement, best of the runs
+# record NAME SECONDS RSS_KIB - keep the fastest run (and its RSS).
+record() {
+    if [[ -z "${S[$1]:-}" ]] || awk -v a="$2" -v b="${S[$1]}" 'BEGIN { exit !(a < b) }'; then
+        S[$1]=$2
+        RSS[$1]=$3
+    fi
 }
-awk -v n="$records" -v size="$size" -v bare="$bare" -v rd="$rd" -v rb="$rss_bare" \
-    -v rr="$rss_read" -v runs="$runs" 'BEGIN {
-    printf "capture reading: %d records, %.2f GB, classic pcap, Ethernet/IPv4/TCP SYN (best of %d)\n", n, size / 1e9, runs
-    printf "  %-32s %14s %10s %12s %14s\n", "", "packets/s", "GB/s", "seconds", "peak RSS MiB"
-    printf "  %-32s %14.0f %10.2f %12.3f %14.1f\n", "bare read() (baseline)", n / bare, size / bare / 1e9, bare, rb / 1024
-    printf "  %-32s %14.0f %10.2f %12.3f %14.1f\n", "ds_reader read + decode", n / rd, size / rd / 1e9, rd, rr / 1024
-    printf "  read + decode / bare read: %.1f%% (target >= 50%%)\n", 100 * bare / rd
-}'
+# run NAME CMD... - time a command with bench_run; it must exit 0.
+run() {
+    local name=$1
+    shift
+    local s rss st
+    read -r s rss st < <("$bin/bench_run" "$@")
+    [[ $st == 0 ]] || { echo "bench: $name failed ($st): $*" >&2; exit 1; }
+    record "$name" "$s" "$rss"
+}
 
-# The whole analysis (read, decode, aggregate, detect) on the same capture, one and two
-# threads, with the reader alone as the baseline measured above. The darknet is bench_gen's
-# four /24s.
-darknet=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24
-an1_s=() an2_s=()
+echo "bench: uptime before: $(uptime)" >&2
+an=(analyze -q -d "$darknet")
 for ((i = 0; i < runs; i++)); do
-    read -r s rss_an1 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 1 -d "$darknet" "$file")
-    [[ $st == 0 ]] || { echo "bench: analyze failed ($st)" >&2; exit 1; }
-    an1_s+=("$s")
-    read -r s rss_an2 st < <("$bin/bench_run" "$build/darkscan" analyze -q -j 2 -d "$darknet" "$file")
-    an2_s+=("$s")
+    read -r s _ rss _ < <("$bin/bench_bareread" "$main" 1024)
+    record bare "$s" "$rss"
+    read -r s recs syn rss _ < <("$bin/bench_decode" "$main")
+    [[ $recs == "$records" && $syn == "$records" ]] || { echo "bench: bench_decode saw $recs/$syn" >&2; exit 1; }
+    record decode "$s" "$rss"
+    if [[ -x "$bin/bench_libpcap" ]]; then
+        read -r s recs rss < <("$bin/bench_libpcap" "$main")
+        record libpcap "$s" "$rss"
+    fi
+    read -r s recs pkts syn rss _ < <("$bin/bench_read" "$main")
+    [[ $recs == "$records" && $pkts == "$records" && $syn == "$records" ]] || {
+        echo "bench: reader saw $recs records, $pkts packets, $syn SYNs; want $records" >&2
+        exit 1
+    }
+    record reader "$s" "$rss"
+    run j1 "$ds" "${an[@]}" -j 1 "$main"
+    run j2 "$ds" "${an[@]}" -j 2 "$main"
+    run split1 "$ds" "${an[@]}" -j 1 "$split"
+    run split2 "$ds" "${an[@]}" -j 2 "$split"
+    run year1 "$ds" "${an[@]}" -j 1 "$year"
+    run shuf1 "$ds" "${an[@]}" -j 1 "$shuffled"
+    run shuf2 "$ds" "${an[@]}" -j 2 "$shuffled"
+    # The host pass: -n 8 -m 1 makes bench_gen's 64 heavy scanners' /16s constant blocks.
+    run hp "$ds" "${an[@]}" -n 8 -m 1 -j 1 "$main"
+    run nohp "$ds" "${an[@]}" -n 8 -m 1 --no-host-pass -j 1 "$main"
 done
-an1=$(printf '%s\n' "${an1_s[@]}" | best)
-an2=$(printf '%s\n' "${an2_s[@]}" | best)
-echo
-awk -v n="$records" -v rd="$rd" -v a1="$an1" -v a2="$an2" -v r1="$rss_an1" -v r2="$rss_an2" \
-    -v runs="$runs" 'BEGIN {
-    printf "analysis: darkscan analyze on the same capture, |D| = 1024 (best of %d)\n", runs
-    printf "  %-32s %14s %12s %14s\n", "", "packets/s", "seconds", "peak RSS MiB"
-    printf "  %-32s %14.0f %12.3f %14s\n", "ds_reader read + decode", n / rd, rd, "-"
-    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 1", n / a1, a1, r1 / 1024
-    printf "  %-32s %14.0f %12.3f %14.1f\n", "analyze -j 2 (one file)", n / a2, a2, r2 / 1024
-    printf "  analyze -j 1 / read + decode: %.1f%%\n", 100 * rd / a1
+# Compressed input: slower, so at most two runs.
+cruns=$((runs < 2 ? runs : 2))
+for ((i = 0; i < cruns; i++)); do
+    run zstd_dc sh -c "zstd -dc '$zst' >/dev/null"
+    run zst1 "$ds" "${an[@]}" -j 1 "$zst"
+    run zst2 "$ds" "${an[@]}" -j 2 "$zst"
+    run gzip_dc sh -c "cat '$gz'/*.gz | gzip -dc >/dev/null"
+    run gz1 "$ds" "${an[@]}" -j 1 "$gz"
+    run gz2 "$ds" "${an[@]}" -j 2 "$gz"
+done
+tshark_n=100000
+if command -v tshark >/dev/null; then
+    run tshark sh -c "tshark -r '$main' -c $tshark_n -T fields -e ip.src -e ip.dst -e tcp.dstport 2>/dev/null | awk '{ n[\$1 \" \" \$3]++ } END { print length(n) }' >/dev/null"
+fi
+# Same answers whatever the order: the year capture time-ordered and shuffled, and the main
+# capture as one file and as eight.
+cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 --no-host-pass "$year" | grep -v '"files"') \
+    <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 --no-host-pass "$shuffled" | grep -v '"files"') >/dev/null ||
+    { echo "bench: the shuffled capture gave another answer" >&2; exit 1; }
+read -r tuples _ < <("$bin/bench_distinct" "$darknet" "$main")
+read -r year_tuples _ < <("$bin/bench_distinct" "$darknet" "$year")
+echo "bench: uptime after: $(uptime)" >&2
+
+size=$(stat -c %s "$main")
+{
+    for k in "${!S[@]}"; do echo "$k ${S[$k]} ${RSS[$k]}"; done
+} | awk -v n="$records" -v yn="$year_records" -v size="$size" -v runs="$runs" -v tn="$tshark_n" \
+    -v tuples="$tuples" -v ytuples="$year_tuples" -v nproc="$nproc" '
+{ s[$1] = $2; rss[$1] = $3 }
+function row(label, key, count) {
+    if (!(key in s)) return
+    printf "  %-52s %12.2f %9.3f %10.1f\n", label, count / s[key] / 1e6, s[key], rss[key] / 1024
+}
+function ratio(label, value, target, met) {
+    if (target == "-")
+        printf "  %-60s %7.2f\n", label, value
+    else
+        printf "  %-60s %7.2f  (target %s: %s)\n", label, value, target, met ? "met" : "NOT met"
+}
+END {
+    printf "darkscan bench: %d SYN records (%.2f GB classic pcap, |D| = 1024, %d distinct tuples), best of %d, %d cores\n", n, size / 1e9, tuples, runs, nproc
+    printf "  %-52s %12s %9s %10s\n", "", "M packets/s", "seconds", "peak MiB"
+    print "baselines"
+    row("bare read(), 1 MiB buffer, every byte touched", "bare", n)
+    row("minimal decode loop (bench_decode)", "decode", n)
+    row("libpcap pcap_dispatch, no work per packet", "libpcap", n)
+    row("tshark -T fields | awk (first 100,000 records)", "tshark", tn)
+    row("zstd -dc (main.zst)", "zstd_dc", n)
+    row("gzip -dc (8 .gz files, one after the other)", "gzip_dc", n)
+    print "darkscan"
+    row("ds_reader read + decode (bench_read)", "reader", n)
+    row("analyze -j 1, one file", "j1", n)
+    row("analyze -j 2, one file", "j2", n)
+    row("analyze -j 1, 8 files (interleaved)", "split1", n)
+    row("analyze -j 2, 8 files (interleaved)", "split2", n)
+    row("analyze -j 1, 12 months in time order (1/3 records)", "year1", yn)
+    row("analyze -j 1, 12 months shuffled (out of order)", "shuf1", yn)
+    row("analyze -j 2, 12 months shuffled (out of order)", "shuf2", yn)
+    row("analyze -j 1, main.zst", "zst1", n)
+    row("analyze -j 2, main.zst", "zst2", n)
+    row("analyze -j 1, 8 .gz files", "gz1", n)
+    row("analyze -j 2, 8 .gz files", "gz2", n)
+    row("analyze -j 1 -n 8 -m 1 (64 blocks, with the host pass)", "hp", n)
+    row("analyze -j 1 -n 8 -m 1 --no-host-pass", "nohp", n)
+    print "ratios"
+    ratio("analyze -j 1 / minimal decode loop (packets/s)", s["decode"] / s["j1"], ">= 0.30", s["decode"] / s["j1"] >= 0.30)
+    ratio("analyze -j 1 / ds_reader read + decode", s["reader"] / s["j1"], "-", 1)
+    ratio("analyze -j 2 / -j 1, one file", s["j1"] / s["j2"], ">= 1.7", s["j1"] / s["j2"] >= 1.7)
+    ratio("analyze -j 2 / -j 1, 8 files", s["split1"] / s["split2"], ">= 1.7", s["split1"] / s["split2"] >= 1.7)
+    ratio("12 months: shuffled / time-ordered (-j 1, packets/s)", s["year1"] / s["shuf1"], "-", 1)
+    ratio("analyze -j 2 on main.zst / zstd -dc", s["zstd_dc"] / s["zst2"], ">= 1", s["zstd_dc"] / s["zst2"] >= 1)
+    ratio("analyze -j 2 / -j 1 on 8 .gz files", s["gz1"] / s["gz2"], ">= 1.7", s["gz1"] / s["gz2"] >= 1.7)
+    ratio("analyze -j 2 on 8 .gz files / gzip -dc", s["gzip_dc"] / s["gz2"], "-", 1)
+    ratio("host pass: share of analyze -n 8 -m 1 time", (s["hp"] - s["nohp"]) / s["hp"], "-", 1)
+    # Fixed: the 32 MiB buffer and 32 MiB sort scratch of each worker (the host tables, which grow
+    # with the sources and not the tuples, are counted against the tuples here).
+    fixed = 64 * 1048576
+    printf "  peak RSS per distinct tuple, all of it / beyond %d MiB of buffers per worker:\n", fixed / 1048576
+    b = (rss["j1"] * 1024 - fixed) / tuples
+    ratio("  -j 1, main, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    b = (rss["j2"] * 1024 - 2 * fixed) / tuples
+    ratio("  -j 2, main, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    b = (rss["shuf1"] * 1024 - fixed) / ytuples
+    ratio("  -j 1, 12 months shuffled, bytes (beyond the buffers)", b, "<= 16", b <= 16)
+    printf "  (all of it: %.1f, %.1f and %.1f bytes per tuple)\n", rss["j1"] * 1024 / tuples, rss["j2"] * 1024 / tuples, rss["shuf1"] * 1024 / ytuples
 }'
 
 # ds_darknet_index, the per-SYN-packet lookup: lookups/s against a plain binary search.
@@ -98,6 +235,7 @@ rm -f "$cache/results.json" "$cache/report.html"
 # timed whole (start to exit, state written and synced), best of $DS_BENCH_STATE_RUNS
 # (default 3), interleaved; then what the state costs on disk and `analyze --state`'s time.
 darkscan=$build/darkscan
+file=$main
 dn=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24 # bench_gen's four /24s
 state=$cache/bench-state.db
 state_runs=${DS_BENCH_STATE_RUNS:-3}

@@ -12,11 +12,13 @@ build_pkgs=(gcc make cmake pkg-config zlib1g-dev libbz2-dev liblzma-dev libzstd-
             liblz4-dev libpcap-dev libmaxminddb-dev libsqlite3-dev libssl-dev)
 check_pkgs=(libcmocka-dev clang-format gzip bzip2 xz-utils zstd lz4 python3 nftables chromium)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+bench_pkgs=(zstd gzip) # tshark is used when installed
 
 want=("${build_pkgs[@]}")
 for target in "$@"; do
     case "$target" in
-    build | demo | bench) ;;
+    build | demo) ;;
+    bench) want+=("${bench_pkgs[@]}") ;;
     check) want+=("${check_pkgs[@]}") ;;
     fuzz) want+=("${check_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
     *)

@@ -11,6 +11,7 @@
 #ifndef DARKSCAN_AGGREGATE_H
 #define DARKSCAN_AGGREGATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,16 @@ typedef struct ds_agg_config {
      * per such packet, so off unless asked for (the host pass turns it on).
      */
     bool header_values;
+    /*
+     * Darknet sampling for large telescopes: when 0 < darknet_sample < |D|, the tuples keep
+     * only the darknet addresses of a deterministic pseudo-random sample of this many addresses
+     * of D (the darknet_sample addresses with the smallest keyed hash of the address: a
+     * simple random sample without replacement, the same for every aggregate of the same D),
+     * so that memory no longer grows with |D|; coverage |D_t(A->p)| is then counted over the
+     * sample (ds_aggregate_coverage_size() addresses) and estimates the share of D. Totals,
+     * window and host counters still count every packet. 0 (or >= |D|): all of D, exact.
+     */
+    uint32_t darknet_sample;
 } ds_agg_config;
 
 /* Totals over everything added (all windows). */
@@ -73,8 +84,24 @@ typedef struct ds_aggregate ds_aggregate;
 ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_error *err);
 void ds_aggregate_free(ds_aggregate *agg);
 
-/* ds_aggregate_config - the configuration (a copy made at creation). */
+/* ds_aggregate_config - the configuration (a copy made at creation; darknet_sample is 0 when
+   it was not below |D|). */
 const ds_agg_config *ds_aggregate_config(const ds_aggregate *agg);
+
+/*
+ * ds_aggregate_coverage_size - how many darknet addresses coverage counts are out of: |D|, or
+ * the sample size under darknet sampling. A port is a scan-target port when its coverage is
+ * at least alpha times this.
+ */
+uint64_t ds_aggregate_coverage_size(const ds_aggregate *agg);
+
+/*
+ * ds_darknet_sample_addresses - the sample of k addresses that darknet sampling keeps for d
+ * (k < |D|), ascending, into out (room for k). The sample index of an address, the d of a
+ * tuple key, is its position in this list.
+ */
+ds_status ds_darknet_sample_addresses(const ds_darknet *d, uint32_t k, uint32_t *out,
+                                      ds_error *err);
 
 /*
  * ds_aggregate_add - add n decoded packets. Non-SYN packets count in the totals and in the
@@ -178,7 +205,8 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
 /*
  * ds_aggregate_tuples - the sorted distinct tuple keys of window i, for state storage and
  * tests: key = block << (16 + dbits) | port << dbits | darknet_index, where dbits is given by
- * ds_aggregate_index_bits(). The array lives until the aggregate is next modified or freed.
+ * ds_aggregate_index_bits() (under darknet sampling, darknet_index is the index in the sample). The
+ * array lives until the aggregate is next modified or freed.
  */
 ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys, size_t *n,
                               ds_error *err);

@@ -69,9 +69,10 @@ const char *ds_category_name(ds_category c);
 
 /* P_t(A) for one scan window t. */
 typedef struct ds_port_set {
-    int64_t window;  /* window id */
-    uint16_t *ports; /* ascending */
-    uint32_t n;      /* |P_t(A)| */
+    int64_t window;     /* window id */
+    uint16_t *ports;    /* ascending */
+    uint32_t n;         /* |P_t(A)| */
+    uint64_t *coverage; /* per port: |D_t(A->p)| (under darknet sampling: over the sample) */
 } ds_port_set;
 
 /* One source host of a constant scanner block. */
@@ -183,10 +184,13 @@ typedef struct ds_results {
     unsigned prefix;
     ds_window_spec window;
     uint64_t darknet_size;   /* |D| */
+    uint64_t darknet_sample; /* K when coverage is estimated from a sample of K addresses of D
+                                (ds_agg_config.darknet_sample), else 0 */
     ds_sensor_info *sensors; /* the darknet's sensors */
     size_t n_sensors;
     ds_input_info input;      /* filled by the caller */
-    uint64_t alpha_addresses; /* the smallest |D_t(A->p)| that makes a scan-target port */
+    uint64_t alpha_addresses; /* the smallest |D_t(A->p)| that makes a scan-target port (of
+                                 the sample's K addresses under darknet sampling) */
     ds_agg_totals totals;
     ds_window_result *windows; /* every window from the first to the last seen */
     size_t n_windows;
@@ -207,6 +211,14 @@ typedef struct ds_results {
  */
 ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out, ds_error *err);
 void ds_results_free(ds_results *r);
+
+/*
+ * ds_sample_stderr - the standard error of a coverage share estimated from a simple random
+ * sample of `sample` of the `size` addresses of D: sqrt(share (1 - share) / sample
+ * * (size - sample) / (size - 1)) (the hypergeometric variance; docs/PERFORMANCE.md, "Darknet
+ * sampling"). 0 when the sample is all of D.
+ */
+double ds_sample_stderr(uint64_t sample, uint64_t size, double share);
 
 /*
  * ds_results_source_ranges - the address ranges of r's networks (ascending, disjoint), for the

@@ -4,12 +4,19 @@
  * Per window the aggregate keeps:
  *   - the distinct tuples (A, p, d) as 64-bit keys  A << (16 + dbits) | p << dbits | d,
  *     where A is the source block, p the destination port and d the darknet index. New keys
- *     go to an unsorted buffer; a full buffer is radix-sorted, deduplicated and pushed as a
- *     sorted run; runs are merged so that their sizes fall geometrically (few runs, each key
- *     merged O(log n) times). Reading a window merges its runs into one. This is exact, works
- *     in any input order, and costs 8 bytes per distinct tuple (16 while two runs merge).
+ *     go to an unsorted buffer (up to 4 Mi keys); a full buffer is radix-sorted and
+ *     deduplicated (keys.c) into a sorted run; runs merge so that their sizes fall
+ *     geometrically (few runs, each key merged O(log n) times). A merge grows the larger run
+ *     in place and merges from the back, so it needs new memory only for the growth and the
+ *     buffers are reused: no fresh pages in the steady state. Reading a window merges its
+ *     runs into one. This is exact, works in any input order, and costs 8 bytes per distinct
+ *     tuple in the runs (at most twice that while runs of equal keys wait to merge).
  *   - per source host: SYN packets to D and tool fingerprint counts, in an open-addressing
- *     hash table (blocks, /24s and host lists are all derived from it).
+ *     hash table of 24-byte slots with 32-bit counts (a count about to overflow moves to a
+ *     list of 64-bit spill entries). Blocks, /24s and host lists are all derived from it. The
+ *     table is the one random memory access per packet: ds_aggregate_add() first does every
+ *     packet's window and tuple work for a stage of packets, then the host updates with each
+ *     slot fetched a few updates ahead.
  *   - time coverage: which of DS_AGG_SLOTS equal slots of the window saw a packet.
  *   - only with the configuration's header_values: per (source host, IP TTL) and per (source
  *     host, TCP window) the number of SYN packets to D, in two more hash tables keyed by
@@ -25,29 +32,51 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "darkscan/aggregate.h"
+#include "aggregate/aggregate_int.h"
 #include "aggregate/keys.h"
 
-/* Keys buffered per window before they are sorted into a run. */
-#define BUF_MAX_KEYS ((size_t)1 << 20)
-#define BUF_MIN_KEYS ((size_t)1 << 12)
-/* Keys buffered over all windows before every buffer is flushed (bounds memory). */
-#define BUF_BUDGET_KEYS ((size_t)1 << 23)
+/*
+ * Keys buffered per window before they are sorted into a run, and over all windows before
+ * every buffer is flushed. A larger buffer means fewer merges of the runs (each key is merged
+ * about log2(distinct keys / buffer) times); 4 Mi keys (32 MiB, plus as much scratch for the
+ * sort) measured best (docs/PERFORMANCE.md).
+ */
+#define BUF_MAX_KEYS    ((size_t)1 << 22)
+#define BUF_MIN_KEYS    ((size_t)1 << 12)
+#define BUF_BUDGET_KEYS ((size_t)1 << 22)
 
 #define SLOT_WORDS (DS_AGG_SLOTS / 64)
 
 /* ZMap before v4.1 sets this IP ID on every probe (zmap src/probe_modules/packet.c). */
 #define ZMAP_IP_ID 54321
 
+/* Host counter updates are looked up this many packets ahead (software prefetch). */
+#define HOST_PREFETCH 16
+/* ds_aggregate_coverage walks up to this many runs merged on the fly instead of merging them. */
+#define MERGE_WALK_RUNS 4
+
+/* Packets aggregated per stage of ds_aggregate_add (tuples first, then host counters). */
+#define STAGE 256
+
+/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap). */
 typedef struct run {
+    uint64_t *base;
     uint64_t *keys;
-    size_t n;
+    size_t n, cap;
 } run;
 
+/*
+ * Per-host counters in the hash table: 32-bit counts in 24 bytes (half the size of
+ * ds_host_counts, so twice as many hosts fit in the cache). A count that would pass
+ * UINT32_MAX is first moved to the window's spill list of 64-bit counts.
+ */
 typedef struct host_slot {
-    ds_host_counts c;
-    bool used;
+    uint32_t host;
+    uint32_t used;
+    uint32_t syn, mirai, zmap, masscan;
 } host_slot;
 
 /* A count per 48-bit key host << 16 | value; slot key 0 is empty (keys carry a high bit). */
@@ -68,17 +97,21 @@ typedef struct vmap {
 typedef struct win {
     int64_t id;
     int64_t start_ns, end_ns, slot_ns;
+    int64_t slot_lo_ns, slot_hi_ns; /* the slot the last packet covered: [lo, hi) */
     uint64_t packets, syn_packets, syn_all, outside_darknet;
     int64_t first_ts_ns, last_ts_ns;
     uint64_t slots[SLOT_WORDS];
 
     uint64_t *buf; /* unsorted new keys */
     size_t buf_len, buf_cap;
+    bool busy; /* keys were added since the last flush_all */
     run *runs; /* sorted distinct runs, sizes falling */
     size_t n_runs, cap_runs;
 
     host_slot *hosts; /* open addressing, capacity a power of two */
     size_t hosts_cap, hosts_used;
+    ds_host_counts *spill; /* counts moved out of host slots before they overflow */
+    size_t n_spill, cap_spill;
     ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
     size_t n_sorted_hosts;
 
@@ -94,6 +127,16 @@ struct ds_aggregate {
     win *last;          /* the window the previous packet fell in */
     size_t buffered;    /* keys in all buffers */
     size_t source_hint; /* the source range that matched last */
+    uint64_t *scratch;  /* the sort's scratch, as large as the largest buffer flushed */
+    size_t scratch_cap;
+    size_t buf_max;    /* BUF_MAX_KEYS unless tuned */
+    size_t buf_budget; /* BUF_BUDGET_KEYS unless tuned */
+    /* The source filter's /16s: bit b set when some range meets b.0.0/16 (a first test that
+       most packets of a host pass, those of other blocks, fail at once). */
+    uint64_t *source_16s;
+    /* Darknet sampling: address << 32 | (sample index + 1) in open addressing, 0 empty. */
+    uint64_t *sample_map;
+    size_t sample_cap; /* a power of two, at least twice the sample */
 };
 
 static unsigned bits_for(uint64_t n_values)
@@ -102,6 +145,155 @@ static unsigned bits_for(uint64_t n_values)
     while (b < 64 && (n_values - 1) >> b != 0)
         b++;
     return b;
+}
+
+/*
+ * advise_huge - ask for transparent huge pages under a large array. The host table is
+ * accessed at random; with 4 KiB pages nearly every access misses the TLB, and a page walk in
+ * a virtual machine is twice as long (measured: about 10% less CPU time for analyze; the key
+ * arrays, which are streamed, gained nothing and grew the peak RSS by a quarter, so they do
+ * not ask: docs/PERFORMANCE.md). Only advice: nothing changes where it is refused.
+ */
+static void advise_huge(void *p, size_t bytes)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (p == NULL || bytes < 2 * huge)
+        return;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
+/* ---- darknet sampling ---- */
+
+/* sample_hash - the keyed hash that orders D for sampling (splitmix64's finaliser). */
+static uint64_t sample_hash(uint32_t addr)
+{
+    uint64_t z = (uint64_t)addr + 0x9E3779B97F4A7C15ull * 0x6461726b7363616eull; /* "darkscan" */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+typedef struct hashed {
+    uint64_t hash;
+    uint32_t addr;
+} hashed;
+
+/* heap_down - restore the max-heap (by hash, then address) below i. */
+static void heap_down(hashed *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, top = i;
+        if (l < n &&
+            (h[l].hash > h[top].hash || (h[l].hash == h[top].hash && h[l].addr > h[top].addr)))
+            top = l;
+        if (r < n &&
+            (h[r].hash > h[top].hash || (h[r].hash == h[top].hash && h[r].addr > h[top].addr)))
+            top = r;
+        if (top == i)
+            return;
+        hashed t = h[i];
+        h[i] = h[top];
+        h[top] = t;
+        i = top;
+    }
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+ds_status ds_darknet_sample_addresses(const ds_darknet *d, uint32_t k, uint32_t *out, ds_error *err)
+{
+    if (k == 0 || k >= ds_darknet_size(d))
+        return ds_error_set(err, DS_ERR_INVALID, "a sample of %u of %llu addresses", k,
+                            (unsigned long long)ds_darknet_size(d));
+    /* The k smallest hashes: a max-heap of k, filled, then replaced at the top. */
+    hashed *h = malloc(k * sizeof(*h));
+    if (h == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < ds_darknet_prefix_count(d); i++) {
+        uint32_t base;
+        unsigned len;
+        size_t sensor;
+        ds_darknet_prefix(d, i, &base, &len, &sensor);
+        uint64_t count = (uint64_t)1 << (32 - len);
+        for (uint64_t a = 0; a < count; a++) {
+            hashed x = {sample_hash(base + (uint32_t)a), base + (uint32_t)a};
+            if (n < k) {
+                h[n++] = x;
+                if (n == k) {
+                    for (size_t j = k / 2; j-- > 0;)
+                        heap_down(h, k, j);
+                }
+            } else if (x.hash < h[0].hash || (x.hash == h[0].hash && x.addr < h[0].addr)) {
+                h[0] = x;
+                heap_down(h, k, 0);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = h[i].addr;
+    free(h);
+    qsort(out, n, sizeof(*out), cmp_u32);
+    return DS_OK;
+}
+
+static inline size_t sample_slot(uint32_t addr, size_t cap)
+{
+    return (size_t)(((uint64_t)addr * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+/* sample_build - the address -> sample index map of the configuration's sample. */
+static ds_status sample_build(ds_aggregate *agg, ds_error *err)
+{
+    uint32_t k = agg->cfg.darknet_sample;
+    uint32_t *addrs = malloc(k * sizeof(*addrs));
+    if (addrs == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    ds_status st = ds_darknet_sample_addresses(agg->cfg.darknet, k, addrs, err);
+    size_t cap = 64;
+    while (cap < 2 * (size_t)k)
+        cap *= 2;
+    if (st == DS_OK) {
+        agg->sample_map = calloc(cap, sizeof(*agg->sample_map));
+        if (agg->sample_map == NULL)
+            st = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    }
+    if (st == DS_OK) {
+        agg->sample_cap = cap;
+        for (uint32_t i = 0; i < k; i++) {
+            size_t j = sample_slot(addrs[i], cap);
+            while (agg->sample_map[j] != 0)
+                j = (j + 1) & (cap - 1);
+            agg->sample_map[j] = (uint64_t)addrs[i] << 32 | (i + 1);
+        }
+    }
+    free(addrs);
+    return st;
+}
+
+/* sample_index - addr's index in the sample, or -1. */
+static inline int64_t sample_index(const ds_aggregate *agg, uint32_t addr)
+{
+    size_t mask = agg->sample_cap - 1;
+    for (size_t j = sample_slot(addr, agg->sample_cap);; j = (j + 1) & mask) {
+        uint64_t e = agg->sample_map[j];
+        if (e == 0)
+            return -1;
+        if ((uint32_t)(e >> 32) == addr)
+            return (int64_t)(uint32_t)e - 1;
+    }
+}
+
+uint64_t ds_aggregate_coverage_size(const ds_aggregate *agg)
+{
+    return agg->cfg.darknet_sample ? agg->cfg.darknet_sample : ds_darknet_size(agg->cfg.darknet);
 }
 
 ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_error *err)
@@ -113,7 +305,8 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
         return ds_error_set(err, DS_ERR_INVALID, "prefix /%u is outside /%d../%d", cfg->prefix,
                             DS_PREFIX_MIN, DS_PREFIX_MAX);
     uint64_t size = ds_darknet_size(cfg->darknet);
-    unsigned dbits = bits_for(size);
+    bool sampled = cfg->darknet_sample > 0 && cfg->darknet_sample < size;
+    unsigned dbits = bits_for(sampled ? cfg->darknet_sample : size);
     if (cfg->prefix + 16 + dbits > 64)
         return ds_error_set(err, DS_ERR_UNSUPPORTED,
                             "a /%u source prefix with a darknet of %llu addresses needs %u-bit "
@@ -133,6 +326,28 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
         agg->cfg.sources = NULL;
     agg->dbits = dbits;
     agg->block_shift = 32 - cfg->prefix;
+    agg->buf_max = BUF_MAX_KEYS;
+    agg->buf_budget = BUF_BUDGET_KEYS;
+    if (cfg->n_sources > 0) {
+        agg->source_16s = calloc(65536 / 64, sizeof(*agg->source_16s));
+        if (agg->source_16s == NULL) {
+            ds_aggregate_free(agg);
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < cfg->n_sources; i++) {
+            for (uint32_t b = cfg->sources[i].first >> 16; b <= cfg->sources[i].last >> 16; b++)
+                agg->source_16s[b / 64] |= (uint64_t)1 << (b % 64);
+        }
+    }
+    if (!sampled) {
+        agg->cfg.darknet_sample = 0;
+    } else {
+        ds_status st = sample_build(agg, err);
+        if (st != DS_OK) {
+            ds_aggregate_free(agg);
+            return st;
+        }
+    }
     *out = agg;
     return DS_OK;
 }
@@ -143,9 +358,10 @@ static void win_free(win *w)
         return;
     free(w->buf);
     for (size_t i = 0; i < w->n_runs; i++)
-        free(w->runs[i].keys);
+        free(w->runs[i].base);
     free(w->runs);
     free(w->hosts);
+    free(w->spill);
     free(w->sorted_hosts);
     for (int f = 0; f < 2; f++) {
         free(w->values[f].slot);
@@ -161,6 +377,9 @@ void ds_aggregate_free(ds_aggregate *agg)
     for (size_t i = 0; i < agg->n_wins; i++)
         win_free(agg->wins[i]);
     free(agg->wins);
+    free(agg->scratch);
+    free(agg->sample_map);
+    free(agg->source_16s);
     free(agg);
 }
 
@@ -187,6 +406,12 @@ unsigned ds_aggregate_index_bits(const ds_aggregate *agg)
     return agg->dbits;
 }
 
+void ds_aggregate_set_buffer(ds_aggregate *agg, size_t max_keys, size_t budget_keys)
+{
+    agg->buf_max = max_keys > 0 ? max_keys : 1;
+    agg->buf_budget = budget_keys > 0 ? budget_keys : 1;
+}
+
 /* ---- windows ---- */
 
 static win *win_new(const ds_aggregate *agg, int64_t id)
@@ -199,6 +424,7 @@ static win *win_new(const ds_aggregate *agg, int64_t id)
     w->end_ns = ds_window_end_ns(&agg->cfg.window, id);
     int64_t len = w->end_ns - w->start_ns;
     w->slot_ns = len / DS_AGG_SLOTS + (len % DS_AGG_SLOTS != 0);
+    w->slot_lo_ns = w->slot_hi_ns = w->start_ns; /* empty: no slot covered yet */
     w->first_ts_ns = INT64_MAX;
     w->last_ts_ns = INT64_MIN;
     return w;
@@ -234,21 +460,42 @@ static win *find_window(ds_aggregate *agg, int64_t id)
     return w;
 }
 
+/*
+ * window_of - the window of a packet time: the previous packet's window, else a binary search
+ * by time over the windows there are (no calendar arithmetic: out-of-order input changes
+ * windows at nearly every packet), else a new window.
+ */
 static win *window_of(ds_aggregate *agg, int64_t ts_ns)
 {
     win *w = agg->last;
     if (w != NULL && ts_ns >= w->start_ns && ts_ns < w->end_ns)
         return w;
-    w = find_window(agg, ds_window_of(&agg->cfg.window, ts_ns));
+    size_t lo = 0, hi = agg->n_wins;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (agg->wins[mid]->start_ns <= ts_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 && ts_ns < agg->wins[lo - 1]->end_ns)
+        w = agg->wins[lo - 1];
+    else
+        w = find_window(agg, ds_window_of(&agg->cfg.window, ts_ns));
     if (w != NULL)
         agg->last = w;
     return w;
 }
 
-static void cover(win *w, int64_t ts_ns)
+/* cover - mark ts_ns's slot; the division is skipped while packets stay in one slot. */
+static inline void cover(win *w, int64_t ts_ns)
 {
-    uint64_t slot = (uint64_t)(ts_ns - w->start_ns) / (uint64_t)w->slot_ns;
-    w->slots[slot / 64] |= (uint64_t)1 << (slot % 64);
+    if (ts_ns < w->slot_lo_ns || ts_ns >= w->slot_hi_ns) {
+        uint64_t slot = (uint64_t)(ts_ns - w->start_ns) / (uint64_t)w->slot_ns;
+        w->slots[slot / 64] |= (uint64_t)1 << (slot % 64);
+        w->slot_lo_ns = w->start_ns + (int64_t)slot * w->slot_ns;
+        w->slot_hi_ns = w->slot_lo_ns + w->slot_ns;
+    }
     if (ts_ns < w->first_ts_ns)
         w->first_ts_ns = ts_ns;
     if (ts_ns > w->last_ts_ns)
@@ -257,62 +504,105 @@ static void cover(win *w, int64_t ts_ns)
 
 /* ---- sorted runs ---- */
 
-/* push_run - append a sorted distinct run (taking ownership) and merge runs of similar size. */
-static ds_status push_run(win *w, uint64_t *keys, size_t n, ds_error *err)
+/*
+ * absorb - merge run b into run a in place (a grows by realloc, then a merge from the back),
+ * so that a merge needs new memory only for the growth. b is left as it was.
+ */
+static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
 {
-    if (n == 0) {
-        free(keys);
-        return DS_OK;
-    }
-    if (w->n_runs == w->cap_runs) {
-        size_t cap = w->cap_runs ? w->cap_runs * 2 : 8;
-        run *grown = realloc(w->runs, cap * sizeof(*grown));
-        if (grown == NULL) {
-            free(keys);
-            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    size_t off = (size_t)(a->keys - a->base);
+    if (off + a->n + nb > a->cap) {
+        if (off > a->n) {
+            /* More room lost to repeats than keys: move the keys down first. */
+            memmove(a->base, a->keys, a->n * sizeof(*a->keys));
+            off = 0;
         }
-        w->runs = grown;
-        w->cap_runs = cap;
+        uint64_t *grown = realloc(a->base, (off + a->n + nb) * sizeof(*grown));
+        if (grown == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        a->base = grown;
+        a->cap = off + a->n + nb;
     }
-    w->runs[w->n_runs++] = (run){keys, n};
+    size_t start;
+    a->n = ds_keys_union_back(a->base + off, a->n, b, nb, &start);
+    a->keys = a->base + off + start;
+    return DS_OK;
+}
+
+/* settle - merge the last runs while the one before the last is at most twice its size, so
+   that run sizes fall geometrically (few runs, each key merged O(log n) times). */
+static ds_status settle(win *w, ds_error *err)
+{
     while (w->n_runs >= 2 && w->runs[w->n_runs - 2].n <= 2 * w->runs[w->n_runs - 1].n) {
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
-        uint64_t *merged = malloc((a->n + b->n) * sizeof(*merged));
-        if (merged == NULL)
-            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        size_t m = ds_keys_union(a->keys, a->n, b->keys, b->n, merged);
-        free(a->keys);
-        free(b->keys);
-        uint64_t *fit = realloc(merged, m * sizeof(*merged));
-        a->keys = fit != NULL ? fit : merged;
-        a->n = m;
+        ds_status st = absorb(a, b->keys, b->n, err);
+        if (st != DS_OK)
+            return st;
+        free(b->base);
         w->n_runs--;
     }
     return DS_OK;
 }
 
-/* flush - sort the window's buffer into a run. */
+/* push_sorted - add sorted distinct keys (copied) as a run, merging as settle() says. */
+static ds_status push_sorted(win *w, const uint64_t *keys, size_t n, ds_error *err)
+{
+    if (n == 0)
+        return DS_OK;
+    if (w->n_runs > 0 && w->runs[w->n_runs - 1].n <= 2 * n) {
+        ds_status st = absorb(&w->runs[w->n_runs - 1], keys, n, err);
+        return st != DS_OK ? st : settle(w, err);
+    }
+    if (w->n_runs == w->cap_runs) {
+        size_t cap = w->cap_runs ? w->cap_runs * 2 : 8;
+        run *grown = realloc(w->runs, cap * sizeof(*grown));
+        if (grown == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        w->runs = grown;
+        w->cap_runs = cap;
+    }
+    uint64_t *copy = malloc(n * sizeof(*copy));
+    if (copy == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    memcpy(copy, keys, n * sizeof(*copy));
+    w->runs[w->n_runs++] = (run){copy, copy, n, n};
+    return DS_OK;
+}
+
+/* flush - sort the window's buffer into the runs. */
 static ds_status flush(ds_aggregate *agg, win *w, ds_error *err)
 {
     if (w->buf_len == 0)
         return DS_OK;
-    uint64_t *tmp = malloc(w->buf_len * sizeof(*tmp));
-    if (tmp == NULL)
-        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-    size_t n = ds_keys_sort_unique(w->buf, tmp, w->buf_len, agg->cfg.prefix + 16 + agg->dbits);
-    memcpy(tmp, w->buf, n * sizeof(*tmp));
-    uint64_t *fit = realloc(tmp, n * sizeof(*tmp));
+    if (agg->scratch_cap < w->buf_len) {
+        free(agg->scratch);
+        agg->scratch = malloc(w->buf_cap * sizeof(*agg->scratch));
+        agg->scratch_cap = agg->scratch != NULL ? w->buf_cap : 0;
+        if (agg->scratch == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    }
+    size_t n = ds_keys_sort_unique(w->buf, agg->scratch, w->buf_len);
     agg->buffered -= w->buf_len;
     w->buf_len = 0;
-    return push_run(w, fit != NULL ? fit : tmp, n, err);
+    return push_sorted(w, w->buf, n, err);
 }
 
+/* flush_all - every buffer into its runs; buffers of windows that received no key since the
+   previous flush_all are freed, so that memory does not grow with the number of windows (in
+   time order the past windows go idle; out of order every window keeps its buffer). */
 static ds_status flush_all(ds_aggregate *agg, ds_error *err)
 {
     for (size_t i = 0; i < agg->n_wins; i++) {
-        ds_status st = flush(agg, agg->wins[i], err);
+        win *w = agg->wins[i];
+        ds_status st = flush(agg, w, err);
         if (st != DS_OK)
             return st;
+        if (!w->busy) {
+            free(w->buf);
+            w->buf = NULL;
+            w->buf_cap = 0;
+        }
+        w->busy = false;
     }
     return DS_OK;
 }
@@ -321,48 +611,50 @@ static ds_status flush_all(ds_aggregate *agg, ds_error *err)
 static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
 {
     ds_status st = flush(agg, w, err);
-    if (st != DS_OK)
-        return st;
-    while (w->n_runs >= 2) {
+    while (st == DS_OK && w->n_runs >= 2) {
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
-        uint64_t *merged = malloc((a->n + b->n) * sizeof(*merged));
-        if (merged == NULL)
-            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        size_t m = ds_keys_union(a->keys, a->n, b->keys, b->n, merged);
-        free(a->keys);
-        free(b->keys);
-        a->keys = merged;
-        a->n = m;
-        w->n_runs--;
+        st = absorb(a, b->keys, b->n, err);
+        if (st == DS_OK) {
+            free(b->base);
+            w->n_runs--;
+        }
     }
+    return st;
+}
+
+/* make_room - room in w's buffer for one more key (a larger buffer, or a flush). */
+static ds_status make_room(ds_aggregate *agg, win *w, ds_error *err)
+{
+    if (w->buf_cap >= agg->buf_max)
+        return flush(agg, w, err);
+    size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN_KEYS;
+    if (cap > agg->buf_max)
+        cap = agg->buf_max;
+    uint64_t *grown = realloc(w->buf, cap * sizeof(*grown));
+    if (grown == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    w->buf = grown;
+    w->buf_cap = cap;
     return DS_OK;
 }
 
-static ds_status add_key(ds_aggregate *agg, win *w, uint64_t key, ds_error *err)
+static inline ds_status add_key(ds_aggregate *agg, win *w, uint64_t key, ds_error *err)
 {
     if (w->buf_len == w->buf_cap) {
-        if (w->buf_cap >= BUF_MAX_KEYS) {
-            ds_status st = flush(agg, w, err);
-            if (st != DS_OK)
-                return st;
-        } else {
-            size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN_KEYS;
-            uint64_t *grown = realloc(w->buf, cap * sizeof(*grown));
-            if (grown == NULL)
-                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-            w->buf = grown;
-            w->buf_cap = cap;
-        }
+        ds_status st = make_room(agg, w, err);
+        if (st != DS_OK)
+            return st;
     }
     w->buf[w->buf_len++] = key;
-    if (++agg->buffered > BUF_BUDGET_KEYS)
+    w->busy = true;
+    if (++agg->buffered > agg->buf_budget)
         return flush_all(agg, err);
     return DS_OK;
 }
 
 /* ---- hosts ---- */
 
-static size_t host_hash(uint32_t host, size_t cap)
+static inline size_t host_hash(uint32_t host, size_t cap)
 {
     return (size_t)(((uint64_t)host * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
 }
@@ -371,12 +663,13 @@ static ds_status hosts_grow(win *w, ds_error *err)
 {
     size_t cap = w->hosts_cap ? w->hosts_cap * 2 : 64;
     host_slot *t = calloc(cap, sizeof(*t));
+    advise_huge(t, cap * sizeof(*t));
     if (t == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->hosts_cap; i++) {
         if (!w->hosts[i].used)
             continue;
-        size_t j = host_hash(w->hosts[i].c.host, cap);
+        size_t j = host_hash(w->hosts[i].host, cap);
         while (t[j].used)
             j = (j + 1) & (cap - 1);
         t[j] = w->hosts[i];
@@ -387,28 +680,90 @@ static ds_status hosts_grow(win *w, ds_error *err)
     return DS_OK;
 }
 
-/* host_counts - the counters of host in w, created at zero when absent; NULL on no memory. */
-static ds_host_counts *host_counts(win *w, uint32_t host, ds_error *err)
-{
-    if ((w->hosts_used + 1) * 4 > w->hosts_cap * 3 && hosts_grow(w, err) != DS_OK)
-        return NULL;
-    size_t j = host_hash(host, w->hosts_cap);
-    while (w->hosts[j].used) {
-        if (w->hosts[j].c.host == host)
-            return &w->hosts[j].c;
-        j = (j + 1) & (w->hosts_cap - 1);
-    }
-    w->hosts[j].used = true;
-    w->hosts[j].c.host = host;
-    w->hosts_used++;
-    return &w->hosts[j].c;
-}
-
 static void hosts_changed(win *w)
 {
     free(w->sorted_hosts);
     w->sorted_hosts = NULL;
     w->n_sorted_hosts = 0;
+}
+
+/* host_slot_of - host's slot in w, created at zero when absent; NULL on no memory. */
+static inline host_slot *host_slot_of(win *w, uint32_t host, ds_error *err)
+{
+    if ((w->hosts_used + 1) * 4 > w->hosts_cap * 3 && hosts_grow(w, err) != DS_OK)
+        return NULL;
+    size_t mask = w->hosts_cap - 1;
+    size_t j = host_hash(host, w->hosts_cap);
+    for (;;) {
+        host_slot *s = &w->hosts[j];
+        if (!s->used) {
+            s->used = 1;
+            s->host = host;
+            w->hosts_used++;
+            return s;
+        }
+        if (s->host == host)
+            return s;
+        j = (j + 1) & mask;
+    }
+}
+
+/* spill_counts - append counts to the spill list. */
+static ds_status spill_counts(win *w, const ds_host_counts *c, ds_error *err)
+{
+    if (w->n_spill == w->cap_spill) {
+        size_t cap = w->cap_spill ? w->cap_spill * 2 : 4;
+        ds_host_counts *grown = realloc(w->spill, cap * sizeof(*grown));
+        if (grown == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        w->spill = grown;
+        w->cap_spill = cap;
+    }
+    ds_host_counts *e = &w->spill[w->n_spill++];
+    memset(e, 0, sizeof(*e)); /* padding too: exported entries compare bytewise */
+    e->host = c->host;
+    e->syn_packets = c->syn_packets;
+    e->mirai_packets = c->mirai_packets;
+    e->zmap_packets = c->zmap_packets;
+    e->masscan_packets = c->masscan_packets;
+    return DS_OK;
+}
+
+/* spill - move a slot's counts to the spill list (before one of them would overflow). */
+static ds_status spill(win *w, host_slot *s, ds_error *err)
+{
+    ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+    ds_status st = spill_counts(w, &c, err);
+    if (st == DS_OK)
+        s->syn = s->mirai = s->zmap = s->masscan = 0;
+    return st;
+}
+
+static inline bool fits(uint32_t have, uint64_t more)
+{
+    return more <= UINT32_MAX - have;
+}
+
+/* host_add - add counts (of a merge or an import) to host's counters in w. */
+static ds_status host_add(win *w, const ds_host_counts *c, ds_error *err)
+{
+    host_slot *s = host_slot_of(w, c->host, err);
+    if (s == NULL)
+        return DS_ERR_NOMEM;
+    if (!fits(s->syn, c->syn_packets) || !fits(s->mirai, c->mirai_packets) ||
+        !fits(s->zmap, c->zmap_packets) || !fits(s->masscan, c->masscan_packets)) {
+        ds_status st = spill(w, s, err);
+        if (st != DS_OK)
+            return st;
+        if (!fits(0, c->syn_packets) || !fits(0, c->mirai_packets) || !fits(0, c->zmap_packets) ||
+            !fits(0, c->masscan_packets))
+            return spill_counts(w, c, err);
+    }
+    s->syn += (uint32_t)c->syn_packets;
+    s->mirai += (uint32_t)c->mirai_packets;
+    s->zmap += (uint32_t)c->zmap_packets;
+    s->masscan += (uint32_t)c->masscan_packets;
+    return DS_OK;
 }
 
 /* ---- header values ---- */
@@ -496,11 +851,15 @@ static ds_status vmap_sorted(vmap *m, ds_error *err)
 
 /* ---- the source filter ---- */
 
-/* source_wanted - whether src lies in a range of the filter (the last match is tried first). */
+/* source_wanted - whether src lies in a range of the filter: the /16 bitmap first, then the
+   range that matched last, then a binary search. */
 static bool source_wanted(ds_aggregate *agg, uint32_t src)
 {
     const ds_addr_range *r = agg->cfg.sources;
     size_t n = agg->cfg.n_sources, h = agg->source_hint;
+    uint32_t b = src >> 16;
+    if (!(agg->source_16s[b / 64] >> (b % 64) & 1))
+        return false;
     if (src >= r[h].first && src <= r[h].last)
         return true;
     size_t lo = 0, hi = n;
@@ -537,10 +896,78 @@ static bool is_masscan(const ds_packet *p)
     return p->ip_id == (uint16_t)(p->dst ^ p->dport ^ p->seq);
 }
 
-ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
+/* One SYN to D whose host counters are still to be updated (the second stage). */
+typedef struct host_update {
+    win *w;
+    uint32_t host;
+    uint16_t tcp_window;
+    uint8_t ttl;
+    uint8_t mirai, zmap, masscan;
+} host_update;
+
+static inline void prefetch_value(const vmap *m, uint32_t host, uint16_t value)
+{
+    if (m->cap > 0)
+        __builtin_prefetch(&m->slot[vkey_hash(VKEY_USED | (uint64_t)host << 16 | value, m->cap)],
+                           1);
+}
+
+/*
+ * count_hosts - the second stage: every host update of the first (and with values, its TTL
+ * and TCP window counts), with the hash slots fetched HOST_PREFETCH updates ahead. The per-host
+ * table is the one random memory access per packet; fetching ahead lets several of those misses
+ * overlap.
+ */
+static ds_status count_hosts(const host_update *u, size_t n, bool values, ds_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + HOST_PREFETCH < n) {
+            const host_update *ahead = &u[i + HOST_PREFETCH];
+            const win *aw = ahead->w;
+            if (aw->hosts_cap > 0)
+                __builtin_prefetch(&aw->hosts[host_hash(ahead->host, aw->hosts_cap)], 1);
+            if (values) {
+                prefetch_value(&aw->values[DS_FIELD_TTL], ahead->host, ahead->ttl);
+                prefetch_value(&aw->values[DS_FIELD_TCP_WINDOW], ahead->host, ahead->tcp_window);
+            }
+        }
+        win *w = u[i].w;
+        host_slot *s = host_slot_of(w, u[i].host, err);
+        if (s == NULL)
+            return DS_ERR_NOMEM;
+        if ((s->syn == UINT32_MAX) | (s->mirai == UINT32_MAX) | (s->zmap == UINT32_MAX) |
+            (s->masscan == UINT32_MAX)) {
+            ds_status st = spill(w, s, err);
+            if (st != DS_OK)
+                return st;
+        }
+        s->syn++;
+        s->mirai += u[i].mirai;
+        s->zmap += u[i].zmap;
+        s->masscan += u[i].masscan;
+        if (w->sorted_hosts != NULL)
+            hosts_changed(w);
+        if (values) {
+            ds_status st = vmap_add(&w->values[DS_FIELD_TTL], u[i].host, u[i].ttl, 1, err);
+            if (st == DS_OK)
+                st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], u[i].host, u[i].tcp_window, 1, err);
+            if (st != DS_OK)
+                return st;
+        }
+    }
+    return DS_OK;
+}
+
+/*
+ * add_stage - aggregate up to STAGE packets: first the window counters and the tuple keys of
+ * every packet, then the host counters of the SYNs to D (count_hosts).
+ */
+static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
 {
     const ds_darknet *darknet = agg->cfg.darknet;
-    const unsigned dbits = agg->dbits;
+    const unsigned dbits = agg->dbits, block_shift = agg->block_shift;
+    host_update upd[STAGE];
+    size_t n_upd = 0;
     for (size_t i = 0; i < n; i++) {
         const ds_packet *p = &pkts[i];
         win *w = window_of(agg, p->ts_ns);
@@ -560,27 +987,32 @@ ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         w->syn_packets++;
         if (agg->cfg.sources != NULL && !source_wanted(agg, p->src))
             continue;
-        uint64_t block = p->src >> agg->block_shift;
-        uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
-        ds_status st = add_key(agg, w, key, err);
-        if (st != DS_OK)
-            return st;
-        ds_host_counts *hc = host_counts(w, p->src, err);
-        if (hc == NULL)
-            return DS_ERR_NOMEM;
-        hc->syn_packets++;
-        hc->mirai_packets += p->seq == p->dst;
-        hc->zmap_packets += p->ip_id == ZMAP_IP_ID;
-        hc->masscan_packets += is_masscan(p);
-        if (w->sorted_hosts != NULL)
-            hosts_changed(w);
-        if (agg->cfg.header_values) {
-            st = vmap_add(&w->values[DS_FIELD_TTL], p->src, p->ttl, 1, err);
-            if (st == DS_OK)
-                st = vmap_add(&w->values[DS_FIELD_TCP_WINDOW], p->src, p->tcp_window, 1, err);
+        if (agg->sample_map != NULL)
+            d = sample_index(agg, p->dst); /* only the sample's addresses make tuples */
+        if (d >= 0) {
+            uint64_t block = p->src >> block_shift;
+            uint64_t key = block << (16 + dbits) | (uint64_t)p->dport << dbits | (uint64_t)d;
+            ds_status st = add_key(agg, w, key, err);
             if (st != DS_OK)
                 return st;
         }
+        upd[n_upd++] = (host_update){w,
+                                     p->src,
+                                     p->tcp_window,
+                                     p->ttl,
+                                     p->seq == p->dst,
+                                     p->ip_id == ZMAP_IP_ID,
+                                     is_masscan(p)};
+    }
+    return count_hosts(upd, n_upd, agg->cfg.header_values, err);
+}
+
+ds_status ds_aggregate_add(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
+{
+    for (size_t i = 0; i < n; i += STAGE) {
+        ds_status st = add_stage(agg, pkts + i, n - i < STAGE ? n - i : STAGE, err);
+        if (st != DS_OK)
+            return st;
     }
     return DS_OK;
 }
@@ -591,7 +1023,7 @@ static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
 {
     if (a->prefix != b->prefix || a->window.unit != b->window.unit ||
         a->window.seconds != b->window.seconds || a->header_values != b->header_values ||
-        a->n_sources != b->n_sources)
+        a->n_sources != b->n_sources || a->darknet_sample != b->darknet_sample)
         return false;
     for (size_t i = 0; i < a->n_sources; i++) {
         if (a->sources[i].first != b->sources[i].first || a->sources[i].last != b->sources[i].last)
@@ -619,7 +1051,8 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
     if (!same_config(&into->cfg, &from->cfg))
         return ds_error_set(err, DS_ERR_INVALID,
                             "cannot merge aggregates made with different darknets, windows, "
-                            "prefixes, source filters or header value counting");
+                            "prefixes, source filters, header value counting or darknet "
+                            "samples");
     for (size_t i = 0; i < from->n_wins; i++) {
         const win *fw = from->wins[i];
         win *w = find_window(into, fw->id);
@@ -641,25 +1074,23 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
                 return st;
         }
         for (size_t r = 0; r < fw->n_runs; r++) {
-            uint64_t *copy = malloc(fw->runs[r].n * sizeof(*copy));
-            if (copy == NULL)
-                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-            memcpy(copy, fw->runs[r].keys, fw->runs[r].n * sizeof(*copy));
-            ds_status st = push_run(w, copy, fw->runs[r].n, err);
+            ds_status st = push_sorted(w, fw->runs[r].keys, fw->runs[r].n, err);
             if (st != DS_OK)
                 return st;
         }
         for (size_t h = 0; h < fw->hosts_cap; h++) {
-            if (!fw->hosts[h].used)
+            const host_slot *s = &fw->hosts[h];
+            if (!s->used)
                 continue;
-            const ds_host_counts *src = &fw->hosts[h].c;
-            ds_host_counts *dst = host_counts(w, src->host, err);
-            if (dst == NULL)
-                return DS_ERR_NOMEM;
-            dst->syn_packets += src->syn_packets;
-            dst->mirai_packets += src->mirai_packets;
-            dst->zmap_packets += src->zmap_packets;
-            dst->masscan_packets += src->masscan_packets;
+            ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+            ds_status st = host_add(w, &c, err);
+            if (st != DS_OK)
+                return st;
+        }
+        for (size_t h = 0; h < fw->n_spill; h++) {
+            ds_status st = host_add(w, &fw->spill[h], err);
+            if (st != DS_OK)
+                return st;
         }
         hosts_changed(w);
         for (int f = 0; f < 2; f++) {
@@ -741,16 +1172,41 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
         return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
     win *w = agg->wins[i];
     if (w->sorted_hosts == NULL && w->hosts_used > 0) {
-        w->sorted_hosts = malloc(w->hosts_used * sizeof(*w->sorted_hosts));
+        /* calloc: the padding of every entry is zero, so exported hosts compare bytewise. */
+        w->sorted_hosts = calloc(w->hosts_used + w->n_spill, sizeof(*w->sorted_hosts));
         if (w->sorted_hosts == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         size_t k = 0;
         for (size_t h = 0; h < w->hosts_cap; h++) {
-            if (w->hosts[h].used)
-                w->sorted_hosts[k++] = w->hosts[h].c;
+            const host_slot *s = &w->hosts[h];
+            if (!s->used)
+                continue;
+            ds_host_counts *e = &w->sorted_hosts[k++];
+            e->host = s->host;
+            e->syn_packets = s->syn;
+            e->mirai_packets = s->mirai;
+            e->zmap_packets = s->zmap;
+            e->masscan_packets = s->masscan;
         }
+        if (w->n_spill > 0)
+            memcpy(w->sorted_hosts + k, w->spill, w->n_spill * sizeof(*w->spill));
+        k += w->n_spill;
         qsort(w->sorted_hosts, k, sizeof(*w->sorted_hosts), cmp_host);
-        w->n_sorted_hosts = k;
+        /* A host with spilled counts appears more than once: one entry with the sums. */
+        size_t m = 0;
+        for (size_t h = 0; h < k; h++) {
+            const ds_host_counts *c = &w->sorted_hosts[h];
+            if (m > 0 && w->sorted_hosts[m - 1].host == c->host) {
+                ds_host_counts *t = &w->sorted_hosts[m - 1];
+                t->syn_packets += c->syn_packets;
+                t->mirai_packets += c->mirai_packets;
+                t->zmap_packets += c->zmap_packets;
+                t->masscan_packets += c->masscan_packets;
+            } else {
+                w->sorted_hosts[m++] = *c;
+            }
+        }
+        w->n_sorted_hosts = m;
     }
     *hosts = w->sorted_hosts;
     *n = w->n_sorted_hosts;
@@ -787,12 +1243,62 @@ ds_status ds_aggregate_tuples(ds_aggregate *agg, size_t i, const uint64_t **keys
     return DS_OK;
 }
 
+/* coverage_runs - the coverage walk over several sorted runs, merged on the fly (no copy). */
+static void coverage_runs(const run *runs, size_t n_runs, unsigned dbits, ds_coverage_fn fn,
+                          void *ctx)
+{
+    size_t pos[64] = {0};
+    bool have = false;
+    uint64_t pair = 0, count = 0;
+    for (;;) {
+        uint64_t min = UINT64_MAX;
+        bool any = false;
+        for (size_t r = 0; r < n_runs; r++) {
+            if (pos[r] < runs[r].n && (!any || runs[r].keys[pos[r]] < min)) {
+                min = runs[r].keys[pos[r]];
+                any = true;
+            }
+        }
+        if (!any)
+            break;
+        for (size_t r = 0; r < n_runs; r++)
+            pos[r] += pos[r] < runs[r].n && runs[r].keys[pos[r]] == min;
+        if (have && min >> dbits == pair) {
+            count++;
+            continue;
+        }
+        if (have) {
+            ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+            if (fn(ctx, &cov) != 0)
+                return;
+        }
+        have = true;
+        pair = min >> dbits;
+        count = 1;
+    }
+    if (have) {
+        ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+        fn(ctx, &cov);
+    }
+}
+
 ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
                                 ds_error *err)
 {
+    if (i >= agg->n_wins)
+        return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
+    win *w = agg->wins[i];
+    ds_status st = flush(agg, w, err);
+    if (st != DS_OK)
+        return st;
+    /* A few runs (the workers' of ds_read_files) are walked as they are. */
+    if (w->n_runs > 1 && w->n_runs <= MERGE_WALK_RUNS) {
+        coverage_runs(w->runs, w->n_runs, agg->dbits, fn, ctx);
+        return DS_OK;
+    }
     const uint64_t *keys;
     size_t n;
-    ds_status st = ds_aggregate_tuples(agg, i, &keys, &n, err);
+    st = ds_aggregate_tuples(agg, i, &keys, &n, err);
     if (st != DS_OK)
         return st;
     const unsigned dbits = agg->dbits;
@@ -879,32 +1385,119 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
         w->last_ts_ns = in->last_ts_ns;
     for (size_t s = 0; s < SLOT_WORDS; s++)
         w->slots[s] |= in->slots[s];
-    if (in->n_keys > 0) {
-        uint64_t *copy = malloc(in->n_keys * sizeof(*copy));
-        if (copy == NULL)
-            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        memcpy(copy, in->keys, in->n_keys * sizeof(*copy));
-        ds_status st = push_run(w, copy, in->n_keys, err);
+    ds_status st = push_sorted(w, in->keys, in->n_keys, err);
+    if (st != DS_OK)
+        return st;
+    for (size_t h = 0; h < in->n_hosts; h++) {
+        st = host_add(w, &in->hosts[h], err);
         if (st != DS_OK)
             return st;
-    }
-    for (size_t h = 0; h < in->n_hosts; h++) {
-        ds_host_counts *dst = host_counts(w, in->hosts[h].host, err);
-        if (dst == NULL)
-            return DS_ERR_NOMEM;
-        dst->syn_packets += in->hosts[h].syn_packets;
-        dst->mirai_packets += in->hosts[h].mirai_packets;
-        dst->zmap_packets += in->hosts[h].zmap_packets;
-        dst->masscan_packets += in->hosts[h].masscan_packets;
     }
     hosts_changed(w);
     for (int f = 0; f < 2; f++) {
         for (size_t k = 0; k < n_values[f]; k++) {
             const ds_value_count *v = &values[f][k];
-            ds_status st = vmap_add(&w->values[f], v->host, v->value, v->packets, err);
+            st = vmap_add(&w->values[f], v->host, v->value, v->packets, err);
             if (st != DS_OK)
                 return st;
         }
     }
+    return DS_OK;
+}
+
+/* ---- for ds_read_files (aggregate_int.h) ---- */
+
+ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err)
+{
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        win *w = agg->wins[i];
+        ds_status st = compact(agg, w, err);
+        if (st != DS_OK)
+            return st;
+        free(w->buf);
+        w->buf = NULL;
+        w->buf_cap = 0;
+    }
+    free(agg->scratch);
+    agg->scratch = NULL;
+    agg->scratch_cap = 0;
+    return DS_OK;
+}
+
+ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *err)
+{
+    if (!same_config(&into->cfg, &from->cfg))
+        return ds_error_set(err, DS_ERR_INVALID, "cannot merge aggregates made differently");
+    for (size_t i = 0; i < from->n_wins; i++) {
+        win *fw = from->wins[i];
+        win *w = find_window(into, fw->id);
+        if (w == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+        w->packets += fw->packets;
+        w->syn_packets += fw->syn_packets;
+        w->syn_all += fw->syn_all;
+        w->outside_darknet += fw->outside_darknet;
+        if (fw->first_ts_ns < w->first_ts_ns)
+            w->first_ts_ns = fw->first_ts_ns;
+        if (fw->last_ts_ns > w->last_ts_ns)
+            w->last_ts_ns = fw->last_ts_ns;
+        for (size_t s = 0; s < SLOT_WORDS; s++)
+            w->slots[s] |= fw->slots[s];
+        for (size_t k = 0; k < fw->buf_len; k++) {
+            ds_status st = add_key(into, w, fw->buf[k], err);
+            if (st != DS_OK)
+                return st;
+        }
+        fw->buf_len = 0;
+        /* The runs move: appended as they are, largest first, merged only when read. */
+        if (w->n_runs + fw->n_runs > w->cap_runs) {
+            size_t cap = w->n_runs + fw->n_runs + 8;
+            run *grown = realloc(w->runs, cap * sizeof(*grown));
+            if (grown == NULL)
+                return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+            w->runs = grown;
+            w->cap_runs = cap;
+        }
+        for (size_t r = 0; r < fw->n_runs; r++) {
+            size_t k = w->n_runs++;
+            while (k > 0 && w->runs[k - 1].n < fw->runs[r].n) {
+                w->runs[k] = w->runs[k - 1];
+                k--;
+            }
+            w->runs[k] = fw->runs[r];
+        }
+        fw->n_runs = 0;
+        for (size_t h = 0; h < fw->hosts_cap; h++) {
+            const host_slot *s = &fw->hosts[h];
+            if (!s->used)
+                continue;
+            ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+            ds_status st = host_add(w, &c, err);
+            if (st != DS_OK)
+                return st;
+        }
+        for (size_t h = 0; h < fw->n_spill; h++) {
+            ds_status st = host_add(w, &fw->spill[h], err);
+            if (st != DS_OK)
+                return st;
+        }
+        hosts_changed(w);
+        for (int f = 0; f < 2; f++) {
+            const vmap *m = &fw->values[f];
+            for (size_t k = 0; k < m->cap; k++) {
+                uint64_t key = m->slot[k].key;
+                if (key == 0)
+                    continue;
+                ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
+                                        m->slot[k].count, err);
+                if (st != DS_OK)
+                    return st;
+            }
+        }
+        win_free(fw);
+        from->wins[i] = NULL;
+    }
+    from->n_wins = 0;
+    from->last = NULL;
     return DS_OK;
 }

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <lz4frame.h>
 #include <lzma.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -639,6 +640,36 @@ static const ds_decompressor decompressors[] = {
     {"lz4", DS_COMP_LZ4, l4_magic, l4_open, l4_read, l4_close},
 };
 
+/* ---- decompression in a thread of its own ---- */
+
+/*
+ * A compressed file is decompressed by a producer thread into a ring of chunks, while the
+ * reader parses (and the caller aggregates) what came before: decompression, the one part of
+ * reading a compressed file that cannot be split, overlaps with everything else. Each chunk
+ * carries the decompressor's result after its bytes, so that an end or an error takes effect
+ * exactly where it did without the thread.
+ */
+#define RING_CHUNKS 4
+#define RING_CHUNK  (1024u * 1024u)
+
+typedef struct ring_chunk {
+    uint8_t *data;
+    size_t len;
+    dec_result res; /* after the chunk's bytes: DEC_OK, or how the input ended */
+    int read_errno;
+    char why[WHY_MAX];
+} ring_chunk;
+
+typedef struct ring {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    ring_chunk chunk[RING_CHUNKS];
+    size_t head, count; /* filled chunks: head .. head + count (mod RING_CHUNKS) */
+    size_t pos;         /* bytes of the head chunk already consumed */
+    bool stop;          /* the consumer is leaving */
+} ring;
+
 /* ---- the stream ---- */
 
 typedef enum input_state {
@@ -661,7 +692,121 @@ struct ds_stream {
     bool truncated;
     ds_status pending; /* the error reported when state == IN_ERROR */
     char pending_msg[DS_ERROR_MAX];
+    ring *ring; /* the decompression thread, or NULL (memory input, or no thread) */
 };
+
+/* producer - the decompression thread: fill free chunks until the input ends or stop. */
+static void *producer(void *arg)
+{
+    ds_stream *s = arg;
+    ring *r = s->ring;
+    for (;;) {
+        pthread_mutex_lock(&r->lock);
+        while (r->count == RING_CHUNKS && !r->stop)
+            pthread_cond_wait(&r->changed, &r->lock);
+        bool stop = r->stop;
+        size_t slot = (r->head + r->count) % RING_CHUNKS;
+        pthread_mutex_unlock(&r->lock);
+        if (stop)
+            return NULL;
+        ring_chunk *c = &r->chunk[slot];
+        c->len = 0;
+        c->res = DEC_OK;
+        c->why[0] = '\0';
+        while (c->len < RING_CHUNK && c->res == DEC_OK) {
+            size_t got = 0;
+            c->res = s->dec->read(s->dec_state, &s->src, c->data + c->len, RING_CHUNK - c->len,
+                                  &got, c->why);
+            c->len += got;
+            if (got == 0 && c->res == DEC_OK) {
+                set_why(c->why, "no progress");
+                c->res = DEC_ERROR;
+            }
+        }
+        c->read_errno = s->src.read_errno;
+        pthread_mutex_lock(&r->lock);
+        r->count++;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+        if (c->res != DEC_OK)
+            return NULL;
+    }
+}
+
+/* ring_start - start the decompression thread; false (and no thread) when it cannot start. */
+static bool ring_start(ds_stream *s)
+{
+    ring *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return false;
+    for (size_t i = 0; i < RING_CHUNKS; i++) {
+        r->chunk[i].data = malloc(RING_CHUNK);
+        if (r->chunk[i].data == NULL)
+            goto fail;
+    }
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->changed, NULL);
+    s->ring = r;
+    if (pthread_create(&r->thread, NULL, producer, s) == 0)
+        return true;
+    pthread_cond_destroy(&r->changed);
+    pthread_mutex_destroy(&r->lock);
+    s->ring = NULL;
+fail:
+    for (size_t i = 0; i < RING_CHUNKS; i++)
+        free(r->chunk[i].data);
+    free(r);
+    return false;
+}
+
+static void ring_free(ring *r)
+{
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->thread, NULL);
+    pthread_cond_destroy(&r->changed);
+    pthread_mutex_destroy(&r->lock);
+    for (size_t i = 0; i < RING_CHUNKS; i++)
+        free(r->chunk[i].data);
+    free(r);
+}
+
+/*
+ * ring_read - up to cap decompressed bytes from the ring into out (waiting for the thread
+ * when it is empty); *res is the decompressor's result once the bytes before it are all read.
+ */
+static size_t ring_read(ds_stream *s, uint8_t *out, size_t cap, dec_result *res, char *why)
+{
+    ring *r = s->ring;
+    pthread_mutex_lock(&r->lock);
+    while (r->count == 0)
+        pthread_cond_wait(&r->changed, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+    ring_chunk *c = &r->chunk[r->head];
+    size_t n = c->len - r->pos < cap ? c->len - r->pos : cap;
+    memcpy(out, c->data + r->pos, n);
+    r->pos += n;
+    *res = DEC_OK;
+    if (r->pos == c->len) {
+        *res = c->res;
+        if (c->res != DEC_OK) {
+            memcpy(why, c->why, WHY_MAX);
+            s->src.read_errno = c->read_errno;
+            return n; /* the last chunk: the thread has ended, the chunk stays */
+        }
+        pthread_mutex_lock(&r->lock);
+        r->head = (r->head + 1) % RING_CHUNKS;
+        r->count--;
+        r->pos = 0;
+        pthread_cond_broadcast(&r->changed);
+        pthread_mutex_unlock(&r->lock);
+    }
+    return n;
+}
 
 static ds_stream *stream_new(const char *name)
 {
@@ -710,6 +855,11 @@ static ds_status stream_start(ds_stream *s, ds_error *err)
     if (s->buf == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", s->name);
     s->win = s->buf;
+    /* A compressed regular file decompresses in its own thread (a pipe or a terminal could
+       leave the thread blocked in read() when the reader stops early). */
+    struct stat st;
+    if (s->dec != NULL && src->fd >= 0 && fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode))
+        ring_start(s);
     return DS_OK;
 }
 
@@ -819,7 +969,11 @@ static size_t fill(ds_stream *s, uint8_t *out, size_t len)
     }
     size_t got = 0;
     char why[WHY_MAX] = "";
-    dec_result res = s->dec->read(s->dec_state, src, out, len, &got, why);
+    dec_result res;
+    if (s->ring != NULL)
+        got = ring_read(s, out, len, &res, why);
+    else
+        res = s->dec->read(s->dec_state, src, out, len, &got, why);
     uint64_t at = s->win_off + s->win_len + got;
     switch (res) {
     case DEC_OK:
@@ -931,6 +1085,7 @@ void ds_stream_free(ds_stream *s)
 {
     if (s == NULL)
         return;
+    ring_free(s->ring); /* before the decompressor it uses */
     if (s->dec != NULL && s->dec_state != NULL)
         s->dec->close(s->dec_state);
     if (s->src.own_fd && s->src.fd >= 0)

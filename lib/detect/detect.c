@@ -8,6 +8,7 @@
  *     exact ratios, category, port-set sizes, packets, fingerprints, top /24, hosts.
  *  5. Table 2: port frequencies over the port sets of routine and semi-routine blocks.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ typedef struct scan {
     size_t win; /* index in the aggregate's windows */
     int64_t win_id;
     uint16_t *ports;
+    uint64_t *coverage; /* per port */
     uint32_t n;
 } scan;
 
@@ -133,6 +135,7 @@ typedef struct scan_ctx {
     uint32_t block;
     bool have_block;
     uint16_t *ports; /* scan-target ports of the current block */
+    uint64_t *coverage;
     size_t n_ports, cap_ports;
     scan *scans;
     size_t n_scans, cap_scans;
@@ -153,12 +156,17 @@ static void end_block(scan_ctx *c)
             c->cap_scans = cap;
         }
         uint16_t *ports = malloc(c->n_ports * sizeof(*ports));
-        if (ports == NULL) {
+        uint64_t *coverage = malloc(c->n_ports * sizeof(*coverage));
+        if (ports == NULL || coverage == NULL) {
+            free(ports);
+            free(coverage);
             c->failed = true;
             return;
         }
         memcpy(ports, c->ports, c->n_ports * sizeof(*ports));
-        c->scans[c->n_scans++] = (scan){c->block, c->win, c->win_id, ports, (uint32_t)c->n_ports};
+        memcpy(coverage, c->coverage, c->n_ports * sizeof(*coverage));
+        c->scans[c->n_scans++] =
+            (scan){c->block, c->win, c->win_id, ports, coverage, (uint32_t)c->n_ports};
     }
     c->n_ports = 0;
     c->have_block = false;
@@ -176,13 +184,18 @@ static int on_coverage(void *ctx, const ds_coverage *cov)
         if (c->n_ports == c->cap_ports) {
             size_t cap = c->cap_ports ? c->cap_ports * 2 : 256;
             uint16_t *grown = realloc(c->ports, cap * sizeof(*grown));
-            if (grown == NULL) {
+            if (grown != NULL)
+                c->ports = grown;
+            uint64_t *grown_cov = realloc(c->coverage, cap * sizeof(*grown_cov));
+            if (grown_cov != NULL)
+                c->coverage = grown_cov;
+            if (grown == NULL || grown_cov == NULL) {
                 c->failed = true;
                 return 1;
             }
-            c->ports = grown;
             c->cap_ports = cap;
         }
+        c->coverage[c->n_ports] = cov->count;
         c->ports[c->n_ports++] = cov->port;
     }
     return c->failed;
@@ -647,9 +660,11 @@ ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err)
     const ds_agg_config *cfg = ds_aggregate_config(host_agg);
     if (cfg->prefix != 32 || cfg->window.unit != r->window.unit ||
         cfg->window.seconds != r->window.seconds ||
-        ds_darknet_size(cfg->darknet) != r->darknet_size)
+        ds_darknet_size(cfg->darknet) != r->darknet_size ||
+        cfg->darknet_sample != r->darknet_sample)
         return ds_error_set(err, DS_ERR_INVALID,
-                            "the host pass needs a /32 aggregate of the same darknet and windows");
+                            "the host pass needs a /32 aggregate of the same "
+                            "darknet (and darknet sample) and windows");
     host_pass hp = {.r = r};
     ds_status st = DS_OK;
     hp.index = calloc(r->n_networks ? r->n_networks : 1, sizeof(*hp.index));
@@ -813,10 +828,13 @@ static ds_status collect_scans(ds_aggregate *agg, uint64_t threshold, uint32_t m
 /* free_scans - free what collect_scans made (ports moved into results are NULL). */
 static void free_scans(scan_ctx *c)
 {
-    for (size_t i = 0; i < c->n_scans; i++)
+    for (size_t i = 0; i < c->n_scans; i++) {
         free(c->scans[i].ports);
+        free(c->scans[i].coverage);
+    }
     free(c->scans);
     free(c->ports);
+    free(c->coverage);
 }
 
 ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out, ds_error *err)
@@ -834,6 +852,7 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
     r->prefix = cfg->prefix;
     r->window = cfg->window;
     r->darknet_size = ds_darknet_size(cfg->darknet);
+    r->darknet_sample = cfg->darknet_sample;
     size_t n_sensors = ds_darknet_sensor_count(cfg->darknet);
     r->sensors = calloc(n_sensors ? n_sensors : 1, sizeof(*r->sensors));
     if (r->sensors == NULL) {
@@ -849,7 +868,7 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
         }
         r->n_sensors++;
     }
-    r->alpha_addresses = alpha_addresses(params->alpha, r->darknet_size);
+    r->alpha_addresses = alpha_addresses(params->alpha, ds_aggregate_coverage_size(agg));
     r->totals = ds_aggregate_totals(agg);
 
     scan_ctx c;
@@ -883,7 +902,9 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
         if (j - i < params->min_windows) {
             for (size_t k = i; k < j; k++) {
                 free(c.scans[k].ports);
+                free(c.scans[k].coverage);
                 c.scans[k].ports = NULL;
+                c.scans[k].coverage = NULL;
             }
             i = j;
             continue;
@@ -904,8 +925,10 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
             ds_port_set *ps = &net->port_sets[k - i];
             ps->window = c.scans[k].win_id;
             ps->ports = c.scans[k].ports;
+            ps->coverage = c.scans[k].coverage;
             ps->n = c.scans[k].n;
             c.scans[k].ports = NULL;
+            c.scans[k].coverage = NULL;
             if (ps->n > net->ports_max)
                 net->ports_max = ps->n;
             if (ps->n < net->ports_min)
@@ -934,13 +957,23 @@ fail:
     return st;
 }
 
+double ds_sample_stderr(uint64_t sample, uint64_t size, double share)
+{
+    if (sample == 0 || size <= 1 || sample >= size)
+        return 0.0;
+    double fpc = (double)(size - sample) / (double)(size - 1);
+    return sqrt(share * (1.0 - share) / (double)sample * fpc);
+}
+
 void ds_results_free(ds_results *r)
 {
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->n_networks; i++) {
-        for (size_t t = 0; t < r->networks[i].n_scan_windows; t++)
+        for (size_t t = 0; t < r->networks[i].n_scan_windows; t++) {
             free(r->networks[i].port_sets[t].ports);
+            free(r->networks[i].port_sets[t].coverage);
+        }
         free(r->networks[i].port_sets);
         for (size_t h = 0; h < r->networks[i].n_host_list; h++)
             free(r->networks[i].host_list[h].port_set_sizes);
@@ -1030,7 +1063,7 @@ ds_status ds_sweep_run(ds_aggregate *agg, ds_sweep *sw, ds_error *err)
     size_t combos = sw->n_alphas * sw->n_min_ports;
     if (combos == 0 || sw->n_min_windows == 0 || combos > UINT32_MAX)
         return ds_error_set(err, DS_ERR_INVALID, "empty or too large sweep grid");
-    uint64_t size = ds_darknet_size(ds_aggregate_config(agg)->darknet);
+    uint64_t size = ds_aggregate_coverage_size(agg);
     sweep_ctx c = {.sw = sw};
     uint64_t *thresholds = calloc(sw->n_alphas, sizeof(*thresholds));
     c.sizes = calloc(sw->n_alphas, sizeof(*c.sizes));

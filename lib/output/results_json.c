@@ -65,6 +65,17 @@ static void write_darknet(ds_json *j, const ds_results *r)
     ds_json_key(j, "darknet");
     ds_json_object_begin(j);
     key_uint(j, "size", r->darknet_size);
+    if (r->darknet_sample > 0) {
+        /* Coverage estimated from a sample of D (--darknet-sample). */
+        double alpha = ds_ratio_value(r->params.alpha);
+        ds_json_key(j, "sample");
+        ds_json_object_begin(j);
+        key_uint(j, "addresses", r->darknet_sample);
+        key_uint(j, "alpha_addresses", r->alpha_addresses);
+        key_double(j, "stderr_at_alpha",
+                   ds_sample_stderr(r->darknet_sample, r->darknet_size, alpha));
+        ds_json_object_end(j);
+    }
     ds_json_key(j, "sensors");
     ds_json_array_begin(j);
     for (size_t i = 0; i < r->n_sensors; i++) {
@@ -280,6 +291,32 @@ static void write_hosts(ds_json *j, const ds_results *r, const ds_network *n)
     ds_json_array_end(j);
 }
 
+/*
+ * write_port_coverage - under darknet sampling, each scan-target port's estimated coverage
+ * (its share of the sample) and that estimate's standard error.
+ */
+static void write_port_coverage(ds_json *j, const ds_results *r, const ds_network *n)
+{
+    char label[32];
+    ds_json_key(j, "port_coverage");
+    ds_json_object_begin(j);
+    for (size_t t = 0; t < n->n_scan_windows; t++) {
+        const ds_port_set *ps = &n->port_sets[t];
+        ds_json_key(j, ds_window_label(&r->window, ps->window, label, sizeof(label)));
+        ds_json_array_begin(j);
+        for (uint32_t k = 0; k < ps->n; k++) {
+            double c = share(ps->coverage[k], r->darknet_sample);
+            ds_json_object_begin(j);
+            key_uint(j, "port", ps->ports[k]);
+            key_double(j, "coverage", c);
+            key_double(j, "stderr", ds_sample_stderr(r->darknet_sample, r->darknet_size, c));
+            ds_json_object_end(j);
+        }
+        ds_json_array_end(j);
+    }
+    ds_json_object_end(j);
+}
+
 static void write_network(ds_json *j, const ds_results *r, size_t i)
 {
     const ds_network *n = &r->networks[i];
@@ -312,6 +349,8 @@ static void write_network(ds_json *j, const ds_results *r, size_t i)
         ds_json_array_end(j);
     }
     ds_json_object_end(j);
+    if (r->darknet_sample > 0)
+        write_port_coverage(j, r, n);
     key_uint(j, "syn_packets", n->syn_packets);
     key_double(j, "mirai_share", share(n->mirai_packets, n->syn_packets));
     key_string(j, "top24", ds_block_format(n->top24, 24, buf));

@@ -40,6 +40,11 @@ static void write_overview(const ds_results *r, FILE *f)
             fprintf(f, "%s%s %s", i ? ", " : "", r->sensors[i].name, group(r->sensors[i].size, a));
         fputc(')', f);
     }
+    if (r->darknet_sample > 0)
+        fprintf(f, "; coverage estimated from a sample of %s (standard error %.2f%% at alpha)",
+                group(r->darknet_sample, a),
+                100 * ds_sample_stderr(r->darknet_sample, r->darknet_size,
+                                       ds_ratio_value(r->params.alpha)));
     fputc('\n', f);
     fprintf(f, "input: %s files, %s packets, %s SYN to the darknet, %s packets outside it\n",
             group(r->input.files, a), group(r->input.records, b),

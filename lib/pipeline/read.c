@@ -6,7 +6,10 @@
  * lock. While unread files remain, each worker opens its own; when there are more workers
  * than files left, the spare workers join the open files, so that one large file is still
  * aggregated by every thread (reading and decoding are several times faster than
- * aggregating). The last worker to leave a finished file reports it.
+ * aggregating). The last worker to leave a finished file reports it. A worker that has
+ * nothing left to read sorts and merges its own sets (in parallel with the others); the
+ * aggregates are then joined without copying or merging the sets
+ * (ds_aggregate_absorb()): the detector walks the workers' runs merged on the fly.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "aggregate/aggregate_int.h"
 #include "darkscan/read.h"
 
 #define BATCH 4096
@@ -39,6 +43,7 @@ typedef struct job {
     slot *slots; /* one per worker: never more files open than workers */
     size_t n_slots;
     pthread_mutex_t sched; /* guards slot assignment and next */
+    pthread_cond_t opened; /* a file was opened (or failed to open) */
     size_t next;           /* the next file to open */
     atomic_uint_fast64_t packets;
     atomic_uint_fast64_t bytes_done;
@@ -100,7 +105,8 @@ static void finish(job *j, slot *s)
 
 /*
  * attach - a slot to read from: a newly opened file while unread files remain, else the open
- * file with the fewest readers. NULL when every file is opened and finished.
+ * file with the fewest readers (waiting for a file that another worker is opening). NULL when
+ * every file is opened and finished.
  */
 static slot *attach(job *j)
 {
@@ -126,6 +132,7 @@ static slot *attach(job *j)
             ds_reader *r = NULL;
             ds_status st = ds_reader_open(&r, j->inputs->paths[index], (uint32_t)index, &err);
             pthread_mutex_lock(&j->sched);
+            pthread_cond_broadcast(&j->opened);
             if (st != DS_OK) {
                 s->users = 0;
                 pthread_mutex_unlock(&j->sched);
@@ -142,11 +149,19 @@ static slot *attach(job *j)
             return s;
         }
         slot *best = NULL;
+        bool opening = false;
         for (size_t k = 0; k < j->n_slots; k++) {
             slot *s = &j->slots[k];
             if (s->ready && s->reader != NULL && !atomic_load(&s->done) &&
                 (best == NULL || s->users < best->users))
                 best = s;
+            opening |= s->users > 0 && !s->ready && s->reader == NULL;
+        }
+        if (best == NULL && opening) {
+            /* A file is being opened: wait to join it rather than leave with nothing to do. */
+            pthread_cond_wait(&j->opened, &j->sched);
+            pthread_mutex_unlock(&j->sched);
+            continue;
         }
         if (best != NULL)
             best->users++;
@@ -204,6 +219,9 @@ static void *worker_main(void *arg)
         detach(j, s);
     }
     free(batch);
+    /* The worker's own sets are sorted and merged here, in parallel with the others'. */
+    if (w->status == DS_OK && ds_aggregate_compact_all(w->agg, &w->err) != DS_OK)
+        w->status = DS_ERR_NOMEM;
     return NULL;
 }
 
@@ -239,6 +257,7 @@ ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, un
     }
     pthread_mutex_init(&j.lock, NULL);
     pthread_mutex_init(&j.sched, NULL);
+    pthread_cond_init(&j.opened, NULL);
     for (size_t k = 0; k < n_workers; k++)
         pthread_mutex_init(&j.slots[k].lock, NULL);
     uint64_t total = 0;
@@ -284,7 +303,7 @@ joined:
         }
     }
     for (size_t i = 1; i < n_workers; i++) {
-        st = ds_aggregate_merge(workers[0].agg, workers[i].agg, err);
+        st = ds_aggregate_absorb(workers[0].agg, workers[i].agg, err);
         if (st != DS_OK)
             goto out;
         ds_aggregate_free(workers[i].agg);
@@ -300,6 +319,7 @@ out:
         ds_reader_free(j.slots[k].reader); /* only after an early stop */
         pthread_mutex_destroy(&j.slots[k].lock);
     }
+    pthread_cond_destroy(&j.opened);
     pthread_mutex_destroy(&j.sched);
     pthread_mutex_destroy(&j.lock);
     free(workers);

@@ -98,4 +98,25 @@ cmp -s <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["n
     <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["networks"])' "$work/nohp.json") ||
     { echo "FAIL stdin differs" >&2; fail=1; }
 
+# Darknet sampling: a sample of 12 of the 16 addresses still finds the scanner (it covers all
+# of D), with the sample and each port's estimated coverage in the JSON; a sample as large as
+# D is the exact method, byte for byte; 0 is a usage error.
+check sample-zero 2 "$DARKSCAN" analyze "${D[@]}" --darknet-sample 0 "$work/a.pcap"
+check sample 0 "$DARKSCAN" analyze "${D[@]}" -m 1 -q --darknet-sample 12 --json "$work/s12.json" "$work/a.pcap"
+python3 - "$work/s12.json" <<'PY' || fail=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["darknet"]["sample"]
+assert s["addresses"] == 12 and s["alpha_addresses"] == 10, s
+assert 0.03 < s["stderr_at_alpha"] < 0.06, s  # sqrt(.16/12 * 4/15)
+n = r["networks"][0]
+assert n["port_sets"] == {"2018-07": list(range(1, 31))}, n
+pc = n["port_coverage"]["2018-07"]
+assert [c["port"] for c in pc] == list(range(1, 31)), pc
+assert all(c["coverage"] == 1.0 and c["stderr"] == 0.0 for c in pc), pc
+PY
+check sample-all 0 "$DARKSCAN" analyze "${D[@]}" -m 1 -q --darknet-sample 16 --json "$work/s16.json" "$work/a.pcap"
+check exact 0 "$DARKSCAN" analyze "${D[@]}" -m 1 -q --json "$work/exact.json" "$work/a.pcap"
+cmp -s "$work/s16.json" "$work/exact.json" || { echo "FAIL a sample of all of D differs" >&2; fail=1; }
+
 exit $fail

@@ -1,7 +1,9 @@
 /*
  * test_stream.c - decompression (lib/capture/stream.c) through the reader: every compression,
  * several streams back to back, compressed and cut short, garbage after the end, damaged
- * data, files, standard input and pipes.
+ * data, files, standard input and pipes. A compressed regular file decompresses in a thread
+ * of its own (a ring of chunks): every case read from memory (no thread) is also read from a
+ * file and must give the same packets, ends and errors.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +37,31 @@ static void build_pcap(tu_buf *b, uint32_t n, size_t *ends)
         if (ends != NULL)
             ends[i] = b->len;
     }
+}
+
+/*
+ * same_through_file - read data[0..len) from a file (the decompression thread) and check that
+ * it gives what mem (read from memory, no thread) gave: status, packets, counters and the
+ * error message after the name.
+ */
+static void same_through_file(const uint8_t *data, size_t len, const tu_capture *mem)
+{
+    tu_write_file(tu_path("same.bin"), data, len);
+    tu_capture f;
+    ds_status rc = tu_read_path(tu_path("same.bin"), 100, &f);
+    assert_int_equal(rc, mem->status);
+    assert_int_equal(f.n, mem->n);
+    tu_assert_packets_equal(f.pkts, mem->pkts, mem->n);
+    assert_int_equal(f.stats.records, mem->stats.records);
+    assert_int_equal(f.stats.bytes, mem->stats.bytes);
+    assert_int_equal(f.stats.truncated, mem->stats.truncated);
+    if (rc != DS_OK) {
+        const char *a = strchr(f.err.msg, ':'), *b = strchr(mem->err.msg, ':');
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_string_equal(a, b);
+    }
+    tu_capture_free(&f);
 }
 
 static size_t complete_records(const size_t *ends, uint32_t n, uint64_t bytes)
@@ -73,6 +100,35 @@ static void test_each_compression(void **state)
         tu_buf_free(&z);
     }
     tu_capture_free(&want);
+    tu_buf_free(&plain);
+}
+
+/* A file larger than the decompression thread's ring (4 chunks of 1 MiB), several times over,
+ * cut short and with garbage after it: the same as from memory. */
+static void test_large_through_thread(void **state)
+{
+    static const int large[] = {0, 3, 4}; /* gzip, zstd, lz4 (bzip2 and xz compress slowly) */
+    tu_buf plain = {0};
+    build_pcap(&plain, 20000, NULL); /* about 15 MB */
+    for (size_t i = 0; i < sizeof(large) / sizeof(large[0]); i++) {
+        int k = large[i];
+        tu_buf z = {0};
+        tu_compress(kinds[k], plain.data, plain.len, &z);
+        tu_capture c;
+        assert_int_equal(tu_read_mem(z.data, z.len, 4096, &c), DS_OK);
+        assert_int_equal(c.n, 20000);
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        tu_read_mem(z.data, z.len * 2 / 3, 4096, &c);
+        assert_true(c.stats.truncated);
+        same_through_file(z.data, z.len * 2 / 3, &c);
+        tu_capture_free(&c);
+        tu_buf_put(&z, "not compressed", 14);
+        assert_int_equal(tu_read_mem(z.data, z.len, 4096, &c), DS_ERR_FORMAT);
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        tu_buf_free(&z);
+    }
     tu_buf_free(&plain);
 }
 
@@ -157,6 +213,7 @@ static void test_compressed_and_cut(void **state)
                 continue; /* one bzip2 block, cut: nothing decompresses, so no format */
             if (rc != DS_OK)
                 fail_msg("%s cut at %zu of %zu: %s", kinds[k], cuts[i], z.len, c.err.msg);
+            same_through_file(z.data, cuts[i], &c);
             if (cuts[i] == first) {
                 /* Exactly after a complete stream: a clean end. */
                 assert_false(c.stats.truncated);
@@ -194,6 +251,7 @@ static void test_garbage_and_damage(void **state)
         snprintf(want, sizeof(want), "mem.pcap: %s: decompressed byte %zu: ", kinds[k], plain.len);
         if (strncmp(c.err.msg, want, strlen(want)) != 0)
             fail_msg("%s: '%s'", kinds[k], c.err.msg);
+        same_through_file(z.data, z.len, &c);
         tu_capture_free(&c);
 
         /* Flip bytes in the middle of the compressed data. */
@@ -212,6 +270,7 @@ static void test_garbage_and_damage(void **state)
                         strstr(c.err.msg, "record length") != NULL);
             assert_true(c.stats.records < 500);
         }
+        same_through_file(z.data, z.len, &c);
         tu_capture_free(&c);
         tu_buf_free(&z);
     }
@@ -338,13 +397,10 @@ static void test_stream_api(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_each_compression),
-        cmocka_unit_test(test_concatenated),
-        cmocka_unit_test(test_compressed_and_cut),
-        cmocka_unit_test(test_garbage_and_damage),
-        cmocka_unit_test(test_not_a_capture),
-        cmocka_unit_test(test_file_errors),
-        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_each_compression),   cmocka_unit_test(test_large_through_thread),
+        cmocka_unit_test(test_concatenated),       cmocka_unit_test(test_compressed_and_cut),
+        cmocka_unit_test(test_garbage_and_damage), cmocka_unit_test(test_not_a_capture),
+        cmocka_unit_test(test_file_errors),        cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_stream_api),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,35 @@
+/*
+ * aggregate_int.h - the aggregate's internals that the library's other modules and the tests
+ * use but the public API does not offer.
+ */
+#ifndef DS_AGGREGATE_INT_H
+#define DS_AGGREGATE_INT_H
+
+#include <stddef.h>
+
+#include "darkscan/aggregate.h"
+
+/*
+ * ds_aggregate_set_buffer - how many new keys a window buffers before it sorts them into a
+ * run (max_keys) and how many all windows together buffer before every buffer is sorted
+ * (budget_keys); both at least 1. The defaults suit large inputs; the tests make them tiny so
+ * that small inputs go through every path.
+ */
+void ds_aggregate_set_buffer(ds_aggregate *agg, size_t max_keys, size_t budget_keys);
+
+/*
+ * ds_aggregate_compact_all - sort every window's buffer into its runs and merge them into one,
+ * then free the buffers and the sort's scratch: what a worker of ds_read_files() does with its
+ * aggregate when it has read everything, in parallel with the other workers.
+ */
+ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err);
+
+/*
+ * ds_aggregate_absorb - move everything of `from` into `into` (same configuration): counters
+ * add, and the tuple runs move without being copied or merged; ds_aggregate_coverage() walks a
+ * few runs merged on the fly, so that ds_read_files() has no serial merge of the workers' sets
+ * after reading. `from` is left empty (no windows) and is still to be freed.
+ */
+ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *err);
+
+#endif
