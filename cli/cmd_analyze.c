@@ -528,20 +528,49 @@ static bool rereadable(const ds_path_list *inputs)
  * only for the blocks' own tuples. Returns 0, or -1 after printing an error; a pass that
  * cannot be made (standard input, a darknet too large for /32 keys) is a warning, not an error.
  */
-static int host_pass(const options *o, const ds_path_list *inputs, ds_results *res)
+/* windows_of_results - whether every window of agg is one of the results' windows. */
+static bool windows_of_results(const ds_aggregate *agg, const ds_results *res)
+{
+    for (size_t i = 0; i < ds_aggregate_window_count(agg); i++) {
+        ds_agg_window aw;
+        ds_aggregate_window(agg, i, &aw);
+        bool found = false;
+        for (size_t k = 0; k < res->n_windows && !found; k++)
+            found = res->windows[k].id == aw.id && res->windows[k].packets > 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static int host_pass(const options *o, const ds_path_list *inputs, ds_state *state, ds_results *res)
 {
     if (o->no_host_pass || res->n_networks == 0)
         return 0;
-    if (o->state_path != NULL) {
-        if (!o->quiet)
-            cli_warn("a state holds no per-host tuples: no per-host port sets, TTL or TCP "
-                     "window (analyze of the captures gives them)");
-        return 0;
+    ds_path_list from_state = {0};
+    const ds_agg_config *state_cfg = state != NULL ? ds_state_config(state) : NULL;
+    if (state != NULL) {
+        /* The host pass reads the ingested captures again, if they are all still there. */
+        ds_error why;
+        ds_status st = ds_state_capture_files(state, &from_state, &why);
+        if (st == DS_ERR_NOMEM) {
+            cli_error("%s", why.msg);
+            return -1;
+        }
+        if (st != DS_OK) {
+            if (!o->quiet)
+                cli_warn("no per-host port sets, TTL or TCP window: the host pass reads the "
+                         "ingested captures again, and %s",
+                         why.msg);
+            return 0;
+        }
+        inputs = &from_state;
     }
     if (!rereadable(inputs)) {
         if (!o->quiet)
             cli_warn("the input cannot be read a second time (standard input or a pipe): no "
                      "per-host port sets, TTL or TCP window");
+        ds_path_list_free(&from_state);
         return 0;
     }
     ds_error err;
@@ -549,10 +578,11 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_results *r
     size_t n_ranges = 0;
     if (ds_results_source_ranges(res, &ranges, &n_ranges, &err) != DS_OK) {
         cli_error("%s", err.msg);
+        ds_path_list_free(&from_state);
         return -1;
     }
-    ds_agg_config cfg = {.darknet = o->darknet,
-                         .window = o->window,
+    ds_agg_config cfg = {.darknet = state_cfg != NULL ? state_cfg->darknet : o->darknet,
+                         .window = state_cfg != NULL ? state_cfg->window : o->window,
                          .prefix = 32,
                          .sources = ranges,
                          .n_sources = n_ranges,
@@ -570,12 +600,17 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_results *r
     if (st == DS_ERR_UNSUPPORTED) {
         if (!o->quiet)
             cli_warn("no per-host port sets: %s", err.msg);
+    } else if (st == DS_OK && state != NULL && !windows_of_results(agg, res)) {
+        if (!o->quiet)
+            cli_warn("no per-host port sets, TTL or TCP window: the ingested captures hold "
+                     "windows the state no longer has (--keep-windows pruned them)");
     } else if (st != DS_OK || ds_detect_hosts(res, agg, &err) != DS_OK) {
         cli_error("host pass: %s", err.msg);
         rc = -1;
     }
     ds_aggregate_free(agg);
     free(ranges);
+    ds_path_list_free(&from_state);
     return rc;
 }
 
@@ -672,7 +707,7 @@ int cmd_analyze(int argc, char **argv)
     /* The results hold all that is needed now: free the aggregate before the host pass. */
     ds_aggregate_free(merged);
     merged = NULL;
-    if (host_pass(&o, &inputs, res) != 0 || enrich(&o, &srcs, res) != 0)
+    if (host_pass(&o, &inputs, state, res) != 0 || enrich(&o, &srcs, res) != 0)
         goto out;
     if (o.n_honeypot_logs > 0 && app_scan(&o, res) != 0)
         goto out;

@@ -224,6 +224,15 @@ typedef struct ds_state_window_info {
     uint64_t tuple_bytes;   /* bytes of the tuple blobs */
 } ds_state_window_info;
 
+/*
+ * ds_state_capture_files - the capture files the state was made from, when every source is a
+ * file still at the path it was ingested from, with the same bytes (its SHA-256 is checked):
+ * *out (zeroed or freed before) gets their paths, to free with ds_path_list_free(). Otherwise
+ * DS_ERR_STATE, with err saying which source cannot be read again and why (standard input, a
+ * live capture, a file gone or changed); DS_ERR_NOMEM when out of memory.
+ */
+ds_status ds_state_capture_files(ds_state *st, ds_path_list *out, ds_error *err);
+
 /* ds_state_list_windows - call fn once per window with data, ascending id. */
 typedef int (*ds_state_window_fn)(void *ctx, const ds_state_window_info *w);
 ds_status ds_state_list_windows(ds_state *st, ds_state_window_fn fn, void *ctx, ds_error *err);

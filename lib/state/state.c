@@ -1218,3 +1218,61 @@ ds_status ds_state_load(ds_state *st, ds_aggregate **out, ds_input_info *info, d
     *out = agg;
     return DS_OK;
 }
+
+/* Collects the paths of a state's sources for ds_state_capture_files. */
+typedef struct capture_files {
+    ds_path_list *list;
+    ds_status st;
+    ds_error *err;
+} capture_files;
+
+static int add_capture_file(void *ctx, const ds_state_source *src)
+{
+    capture_files *c = ctx;
+    if (src->kind != DS_STATE_FILE || strcmp(src->path, "-") == 0) {
+        c->st = ds_error_set(c->err, DS_ERR_STATE, "%s was not a file",
+                             src->kind == DS_STATE_FILE ? "standard input" : src->path);
+        return 1;
+    }
+    uint8_t digest[32];
+    uint64_t size = 0;
+    ds_error read_err;
+    ds_status st = ds_sha256_file(src->path, digest, &size, NULL, &read_err);
+    if (st != DS_OK) {
+        c->st = ds_error_set(c->err, st == DS_ERR_NOMEM ? st : DS_ERR_STATE, "%s", read_err.msg);
+        return 1;
+    }
+    if (size != src->size || memcmp(digest, src->id, sizeof(digest)) != 0) {
+        c->st =
+            ds_error_set(c->err, DS_ERR_STATE, "%s has changed since it was ingested", src->path);
+        return 1;
+    }
+    char **grown = realloc(c->list->paths, (c->list->count + 1) * sizeof(*grown));
+    if (grown != NULL)
+        c->list->paths = grown;
+    char *copy = grown != NULL ? strdup(src->path) : NULL;
+    if (copy == NULL) {
+        c->st = ds_error_set(c->err, DS_ERR_NOMEM, "out of memory");
+        return 1;
+    }
+    c->list->paths[c->list->count++] = copy;
+    return 0;
+}
+
+ds_status ds_state_capture_files(ds_state *st, ds_path_list *out, ds_error *err)
+{
+    ds_error local;
+    if (err == NULL)
+        err = &local;
+    out->paths = NULL;
+    out->count = 0;
+    capture_files c = {out, DS_OK, err};
+    ds_status s = ds_state_list_sources(st, add_capture_file, &c, err);
+    if (s == DS_OK)
+        s = c.st;
+    if (s == DS_OK && out->count == 0)
+        s = ds_error_set(err, DS_ERR_STATE, "the state records no capture file");
+    if (s != DS_OK)
+        ds_path_list_free(out);
+    return s;
+}

@@ -20,7 +20,7 @@ fail() {
 python3 "$here/method_ref.py" generate "$work/g" --seed 5 --files 6
 D=$work/g/darknet.txt
 S=$work/s.db
-"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/direct.json" "$work/g/caps"
+"$DARKSCAN" analyze -q -D "$D" --json "$work/direct.json" "$work/g/caps"
 mapfile -t fwd < <(ls "$work"/g/caps/*)
 mapfile -t rev < <(ls -r "$work"/g/caps/*)
 

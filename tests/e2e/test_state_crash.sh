@@ -23,7 +23,7 @@ fail() {
 python3 "$here/method_ref.py" generate "$work/g" --seed 11 --files 8
 D=$work/g/darknet.txt
 S=$work/s.db
-"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/direct.json" "$work/g/caps"
+"$DARKSCAN" analyze -q -D "$D" --json "$work/direct.json" "$work/g/caps"
 
 # consistent - the state opens, SQLite finds it intact, and no source is half there. (A kill
 # before the creation's commit leaves an empty database, which analyze calls so and the next

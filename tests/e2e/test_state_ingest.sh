@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `darkscan ingest` + `analyze --state` against `analyze --no-host-pass` over the same captures
-# (method_ref.py captures; the host pass reads the captures a second time, which a state
-# cannot): byte-identical results JSON, CSV tables and sweep, also with other method options
+# `darkscan ingest` + `analyze --state` against `analyze` over the same captures (method_ref.py
+# captures; the host pass reads the ingested files again, checked by their SHA-256, and is
+# skipped with a warning when one is gone or changed, or came from standard input):
+# byte-identical results JSON, CSV tables and sweep, also with other method options
 # (no re-ingest); files already in the state skipped, --force, standard input, truncated and
 # damaged files, --keep-windows, --list; and the refusals: another darknet, window or prefix,
 # captures beside --state, not a state.
@@ -25,7 +26,7 @@ python3 "$here/method_ref.py" generate "$work/g" --seed 3 --files 5
 D=$work/g/darknet.txt
 caps=$work/g/caps
 S=$work/s.db
-"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/direct.json" "$caps"
+"$DARKSCAN" analyze -q -D "$D" --json "$work/direct.json" "$caps"
 
 # Two runs, the second over every file: the first two files are skipped, with a message.
 "$DARKSCAN" ingest -j 2 --state "$S" -D "$D" "$caps/part00.pcap" "$caps/part01.pcap.gz" \
@@ -41,17 +42,32 @@ python3 "$here/method_ref.py" compare "$work/g/expected.json" "$work/state.json"
 
 # Other method options and outputs, without ingesting again.
 opts=(-a 0.9 -n 20 -m 3 --routine-jaccard 0.5 --stable-simpson 0.6 --max-gap 0.5 --sweep)
-"$DARKSCAN" analyze -q --no-host-pass "${opts[@]}" -D "$D" -o "$work/od" --json "$work/d2.json" "$caps"
+"$DARKSCAN" analyze -q "${opts[@]}" -D "$D" -o "$work/od" --json "$work/d2.json" "$caps"
 "$DARKSCAN" analyze -q "${opts[@]}" --state "$S" -o "$work/os" --json "$work/s2.json"
 cmp "$work/d2.json" "$work/s2.json" || fail "analyze --state differs with other options"
 diff -r "$work/od" "$work/os" >/dev/null || fail "-o folders differ"
 cmp -s "$work/direct.json" "$work/s2.json" && fail "the options changed nothing (test is void)"
 # The summary on the terminal too.
-"$DARKSCAN" analyze --no-host-pass -D "$D" "$caps" >"$work/sum_d" 2>/dev/null
+"$DARKSCAN" analyze -D "$D" "$caps" >"$work/sum_d" 2>/dev/null
 "$DARKSCAN" analyze --state "$S" >"$work/sum_s" 2>"$work/err"
 diff "$work/sum_d" "$work/sum_s" >/dev/null || fail "summaries differ"
-# The host pass reads the captures again: a state cannot, and says so (--no-host-pass above).
-grep -q 'a state holds no per-host tuples' "$work/err" || fail "$(cat "$work/err")"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); h=r["networks"][0]["hosts"][0]; assert h["port_set_sizes"] and h["ttl"] is not None, h' "$work/state.json" ||
+    fail "analyze --state did no host pass"
+
+# A capture moved away after ingest: the host pass cannot read it again and says so; the rest
+# is as without the host pass.
+mv "$caps/part04.pcap" "$work/part04.pcap"
+"$DARKSCAN" analyze --state "$S" --json "$work/moved.json" >/dev/null 2>"$work/err"
+grep -q 'no per-host port sets.*part04.pcap' "$work/err" || fail "moved: $(cat "$work/err")"
+mv "$work/part04.pcap" "$caps/part04.pcap"
+"$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/nohp.json" "$caps"
+cmp "$work/nohp.json" "$work/moved.json" || fail "moved capture: not as --no-host-pass"
+# A capture changed after ingest: the same.
+cp "$caps/part01.pcap.gz" "$work/part01.keep"
+printf 'x' >>"$caps/part01.pcap.gz"
+"$DARKSCAN" analyze --state "$S" --json "$work/changed.json" >/dev/null 2>"$work/err"
+grep -q 'part01.pcap.gz has changed since it was ingested' "$work/err" || fail "changed: $(cat "$work/err")"
+cp "$work/part01.keep" "$caps/part01.pcap.gz"
 
 # The same darknet, window and prefix given again: fine. Others: refused, saying which.
 "$DARKSCAN" analyze -q --state "$S" -D "$D" --window month --prefix 16 --json "$work/s3.json"
@@ -108,7 +124,7 @@ for _ in range(500):
 bad = data[:off] + struct.pack("<IIII", 1, 0, 300000, 300000) + data[off + 16:]
 open(sys.argv[2], "wb").write(bad)
 EOF
-expect_rc 1 "$DARKSCAN" analyze -q --no-host-pass -D "$D" --json "$work/d4.json" "$work/trunc.pcap" \
+expect_rc 1 "$DARKSCAN" analyze -q -D "$D" --json "$work/d4.json" "$work/trunc.pcap" \
     "$work/bad.pcap" "$caps/part04.pcap"
 expect_rc 1 "$DARKSCAN" ingest --state "$work/dmg.db" -D "$D" "$work/trunc.pcap" "$work/bad.pcap" \
     "$caps/part04.pcap"

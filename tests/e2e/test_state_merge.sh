@@ -40,7 +40,7 @@ merge() {
 }
 same() { cmp "$work/$1.json" "$work/$2.json" || fail "$1 and $2 differ"; }
 
-"$DARKSCAN" analyze -q --no-host-pass -m 3 -D "$D" --json "$work/direct.json" "${f[@]}"
+"$DARKSCAN" analyze -q -m 3 -D "$D" --json "$work/direct.json" "${f[@]}"
 json ALL
 same direct ALL
 
