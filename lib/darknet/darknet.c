@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "darkscan/darknet.h"
+#include "util/file.h"
 
 /* A darknet list file larger than this is refused (a list of every /32 of a /8 is 240 MiB). */
 #define LIST_MAX_BYTES ((size_t)512 << 20)
@@ -568,57 +569,16 @@ fail:
 
 ds_status ds_darknet_load_file(ds_darknet *d, const char *path, ds_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-    ds_status st = DS_OK;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
-        goto out;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap > LIST_MAX_BYTES) {
-                st = ds_error_set(err, DS_ERR_LIMIT, "%s: larger than %zu MiB: not a darknet list?",
-                                  path, LIST_MAX_BYTES >> 20);
-                goto out;
-            }
-            size_t want = cap ? cap * 2 : 65536;
-            if (S_ISREG(sb.st_mode) && cap == 0 && sb.st_size > 0 &&
-                (uint64_t)sb.st_size < LIST_MAX_BYTES)
-                want = (size_t)sb.st_size + 1; /* +1: see EOF without growing */
-            if (want > LIST_MAX_BYTES + 1)
-                want = LIST_MAX_BYTES + 1; /* one more byte tells "too large" from "just fits" */
-            char *b2 = realloc(buf, want);
-            if (b2 == NULL) {
-                st = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = b2;
-            cap = want;
-        }
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-    }
+    char *buf;
+    size_t len;
+    ds_status st = ds_file_read_all(path, LIST_MAX_BYTES, &buf, &len, err);
+    if (st == DS_ERR_LIMIT)
+        return ds_error_set(err, st, "%s: larger than %zu MiB: not a darknet list?", path,
+                            LIST_MAX_BYTES >> 20);
+    if (st != DS_OK)
+        return st;
     st = ds_darknet_load_buffer(d, buf, len, path, err);
-out:
     free(buf);
-    close(fd);
     return st;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "darkscan/json_parse.h"
+#include "util/file.h"
 
 typedef struct member member;
 
@@ -722,57 +723,13 @@ ds_status ds_jval_parse(const char *text, size_t len, const char *name, ds_jval 
 ds_status ds_jval_parse_file(const char *path, ds_jval **root, ds_error *err)
 {
     *root = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-    ds_status st = DS_OK;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(EISDIR));
-        goto out;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap > DS_JVAL_MAX_BYTES) {
-                st = ds_error_set(err, DS_ERR_LIMIT, "%s: larger than %zu bytes", path,
-                                  DS_JVAL_MAX_BYTES);
-                goto out;
-            }
-            size_t want = cap ? cap * 2 : 65536;
-            if (cap == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
-                (uint64_t)sb.st_size <= DS_JVAL_MAX_BYTES)
-                want = (size_t)sb.st_size + 1;
-            if (want > DS_JVAL_MAX_BYTES + 1)
-                want = DS_JVAL_MAX_BYTES + 1;
-            char *b = realloc(buf, want);
-            if (b == NULL) {
-                st = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = b;
-            cap = want;
-        }
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            st = ds_error_set(err, DS_ERR_IO, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-    }
-    st = ds_jval_parse(buf ? buf : "", len, path, root, err);
-out:
+    char *buf;
+    size_t len;
+    ds_status st = ds_file_read_all(path, DS_JVAL_MAX_BYTES, &buf, &len, err);
+    if (st != DS_OK)
+        return st;
+    st = ds_jval_parse(buf, len, path, root, err);
     free(buf);
-    close(fd);
     return st;
 }
 
