@@ -82,6 +82,36 @@ ds_status ds_state_sql_error(ds_state *st, int rc, const char *doing, ds_error *
                         st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
 
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * sqlite3_step() that waits for other processes up to --wait even where SQLite's busy handler
+ * does not. Switching a new file to WAL mode needs an exclusive lock taken from a shared one;
+ * when several processes create the same state at once, SQLite sees a possible deadlock and
+ * returns SQLITE_BUSY at once instead of calling the busy handler. The statement holds no lock
+ * after a failed step in autocommit mode, so retrying after a short random pause is safe.
+ */
+static int step_waiting(ds_state *st, sqlite3_stmt *stmt)
+{
+    uint64_t start = monotonic_ms();
+    for (;;) {
+        int rc = sqlite3_step(stmt);
+        if ((rc & 0xff) != SQLITE_BUSY || monotonic_ms() - start >= st->opt.wait_ms)
+            return rc;
+        sqlite3_reset(stmt);
+        uint32_t r = 0;
+        if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+            r = (uint32_t)getpid();
+        struct timespec pause = {0, (long)(1 + r % 20) * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+}
+
 ds_status ds_state_exec(ds_state *st, const char *sql, const char *doing, ds_error *err)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
@@ -508,7 +538,7 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
         s = ds_state_prepare(st, "PRAGMA journal_mode = WAL", &stmt, "opening the state", err);
         if (s != DS_OK)
             goto fail;
-        rc = sqlite3_step(stmt);
+        rc = step_waiting(st, stmt);
         const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
         bool wal = mode != NULL && strcmp((const char *)mode, "wal") == 0;
         sqlite3_finalize(stmt);
