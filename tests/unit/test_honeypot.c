@@ -26,6 +26,8 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -587,10 +589,79 @@ static bool connect_bound(int fd, const char *dst, uint16_t port)
     return false;
 }
 
+/* The honeypot of test_out_of_fds, in a child process: stops on SIGTERM. */
+static ds_honeypot *child_hp;
+
+static void child_stop(int sig)
+{
+    (void)sig;
+    ds_honeypot_stop(child_hp);
+}
+
+/*
+ * child_run - fork a process that runs a honeypot with cfg and on SIGTERM stops and writes its
+ * stats to stats_path. Returns its pid; *limit is the descriptor limit under which the child
+ * has exactly one descriptor number free: it fills every hole below its highest descriptor
+ * (with /dev/null) once the honeypot is made, and opens nothing more until it stops.
+ */
+static pid_t child_run(const ds_honeypot_config *cfg, const char *stats_path, int *limit)
+{
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        ds_error err;
+        if (ds_honeypot_new(&child_hp, cfg, NULL, &err) != DS_OK ||
+            ds_honeypot_open_log(child_hp, &err) != DS_OK) {
+            fprintf(stderr, "child honeypot: %s\n", err.msg);
+            _exit(2);
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = child_stop;
+        sigaction(SIGTERM, &sa, NULL);
+        /* The pipe's end moves out of the way: closing it must not leave a hole. */
+        int w = fcntl(ready[1], F_DUPFD_CLOEXEC, 4096);
+        if (w < 0)
+            _exit(2);
+        close(ready[1]);
+        int highest = 0;
+        for (int fd = 0; fd < 4096; fd++)
+            if (fcntl(fd, F_GETFD) >= 0)
+                highest = fd;
+        for (int fd = 0; fd < highest; fd++)
+            if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDONLY) != fd)
+                _exit(2);
+        int lim = highest + 2; /* highest + 1 is the one free number */
+        if (write(w, &lim, sizeof(lim)) != (ssize_t)sizeof(lim))
+            _exit(2);
+        close(w);
+        ds_status st = ds_honeypot_run(child_hp, &err);
+        ds_honeypot_stats stats;
+        ds_honeypot_get_stats(child_hp, &stats);
+        ds_honeypot_free(child_hp);
+        FILE *f = fopen(stats_path, "w");
+        if (f == NULL || fwrite(&stats, sizeof(stats), 1, f) != 1 || fclose(f) != 0)
+            _exit(3);
+        _exit(st == DS_OK ? 0 : 4);
+    }
+    close(ready[1]);
+    assert_int_equal(read(ready[0], limit, sizeof(*limit)), (ssize_t)sizeof(*limit));
+    char c;
+    /* End of file: the child has closed its end too (its highest + 1 is free again). */
+    assert_int_equal(read(ready[0], &c, 1), 0);
+    close(ready[0]);
+    return pid;
+}
+
 static void test_out_of_fds(void **state)
 {
     /* With no descriptor left, accept4 fails with EMFILE: the honeypot frees its spare one,
-     * accepts, logs and resets the connection ("no-fd"), and keeps going. */
+     * accepts, logs and resets the connection ("no-fd"), and keeps going. The honeypot runs in
+     * a process of its own, idle in epoll_wait while its limit is set from outside (prlimit),
+     * so that no other thread's descriptors come and go in its table. */
     const char *addrs[1] = {"127.77.0.4"};
     uint16_t port = in_netns ? 443 : 61443;
     ds_honeypot_ports ports;
@@ -608,19 +679,17 @@ static void test_out_of_fds(void **state)
     cfg.banners = &banner;
     cfg.banner_count = 1;
     cfg.log_path = tu_path("nofd.csv");
-    runner r;
-    start(&r, &cfg);
+    const char *stats_path = tu_path("nofd.stats");
+    int limit;
+    pid_t pid = child_run(&cfg, stats_path, &limit);
 
     int fds[5];
     for (int i = 0; i < 5; i++)
         fds[i] = bound_socket("127.0.0.1");
     struct rlimit old;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    int lowest = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor */
-    assert_true(lowest >= 0);
-    close(lowest);
-    struct rlimit low = {(rlim_t)lowest + 1, old.rlim_max}; /* room for one session */
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    assert_int_equal(prlimit(pid, RLIMIT_NOFILE, NULL, &old), 0);
+    struct rlimit low = {(rlim_t)limit, old.rlim_max}; /* room for one session */
+    assert_int_equal(prlimit(pid, RLIMIT_NOFILE, &low, NULL), 0);
 
     assert_true(connect_bound(fds[0], addrs[0], port));
     expect_bytes(fds[0], "+", 1); /* took the last descriptor */
@@ -628,14 +697,23 @@ static void test_out_of_fds(void **state)
         if (connect_bound(fds[i], addrs[0], port))
             expect_closed(fds[i]);
     }
-    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(prlimit(pid, RLIMIT_NOFILE, &old, NULL), 0);
     assert_true(connect_bound(fds[4], addrs[0], port));
     expect_bytes(fds[4], "+", 1); /* and on it goes */
     for (int i = 0; i < 5; i++)
         close(fds[i]);
     assert_int_equal(wait_lines(cfg.log_path, 5), 5);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     ds_honeypot_stats st;
-    stop(&r, &st);
+    size_t len;
+    char *raw = tu_read_file(stats_path, &len);
+    assert_non_null(raw);
+    assert_int_equal(len, sizeof(st));
+    memcpy(&st, raw, sizeof(st));
+    free(raw);
 
     static log_line lines[8];
     size_t n = read_log(cfg.log_path, lines, 8);
