@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ds_path_list inputs = {0};
-    if (ds_inputs_expand((const char *const *)argv + 2, (size_t)(argc - 2), &inputs, &err) !=
+    if (ds_inputs_expand((const char *const *)argv + 2, (size_t)(argc - 2), &inputs, NULL, &err) !=
         DS_OK) {
         fprintf(stderr, "bench_distinct: %s\n", err.msg);
         return 1;

@@ -6,6 +6,7 @@
  * aggregates merge at the end, so the answer does not depend on the order.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@ static const char usage_text[] =
     "Find the source blocks that scan the whole darknet on many ports, window after window\n"
     "(constant Internet-wide scanners), and characterise what each of them scans.\n"
     "A CAPTURE is a pcap or pcapng file, plain or compressed (gzip, bzip2, xz, zstd, lz4),\n"
-    "'-' for standard input, or a directory (every file below it, in sorted order).\n"
+    "'-' for standard input, or a directory (every capture below it, in sorted order;\n"
+    "other files there are skipped with a warning).\n"
     "\n"
     "The darknet D (required):\n"
     "  -d, --darknet CIDR[,CIDR...]  monitored prefixes; repeatable\n"
@@ -38,7 +40,7 @@ static const char usage_text[] =
     "      --prefix LEN          source block prefix length, 8..32 (16)\n"
     "      --darknet-sample K    large telescopes: keep sets for a fixed pseudo-random\n"
     "                            sample of K darknet addresses and estimate coverage from\n"
-    "                            it (standard error about 0.6%% at alpha 0.8, K = 4096)\n"
+    "                            it (standard error about 0.6% at alpha 0.8, K = 4096)\n"
     "      --state FILE          analyze what `darkscan ingest` put in the state FILE instead\n"
     "                            of captures (its darknet, window and prefix; given again,\n"
     "                            they must be the same)\n"
@@ -506,6 +508,15 @@ static int open_sources(const options *o, sources *s)
             return -1;
         }
     }
+    /* The honeypot logs are read after the captures: a missing one fails now, not then. */
+    for (size_t i = 0; i < o->n_honeypot_logs; i++) {
+        int fd = open(o->honeypot_logs[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            cli_error("%s: %s", o->honeypot_logs[i], strerror(errno));
+            return -1;
+        }
+        close(fd);
+    }
     return 0;
 }
 
@@ -667,8 +678,9 @@ int cmd_analyze(int argc, char **argv)
                        o.window_set ? &o.window : NULL, o.prefix_set ? &o.prefix : NULL, &state,
                        &merged, &info) != DS_EXIT_OK)
         goto out;
-    if (o.state_path == NULL && ds_inputs_expand((const char *const *)argv + optind,
-                                                 (size_t)(argc - optind), &inputs, &err) != DS_OK) {
+    if (o.state_path == NULL &&
+        ds_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &inputs,
+                         &cli_diag, &err) != DS_OK) {
         cli_error("%s", err.msg);
         goto out;
     }

@@ -34,7 +34,8 @@ static void print_help(FILE *out)
             "For each capture file: format, compression, link types, time range and packet\n"
             "counts. A CAPTURE is a pcap or pcapng file, plain or compressed with gzip, bzip2,\n"
             "xz, zstd or lz4 (detected from the content), '-' for standard input, or a\n"
-            "directory: every file below it, in sorted order.\n"
+            "directory: every capture below it, in sorted order (other files there are\n"
+            "skipped with a warning).\n"
             "\n"
             "Options:\n"
             "  --json      a JSON array, one object per file, on standard output\n"
@@ -240,7 +241,7 @@ int cmd_info(int argc, char **argv)
     int c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j':
             json = true;
@@ -273,7 +274,7 @@ int cmd_info(int argc, char **argv)
         ds_path_list list = {0};
         ds_error err;
         ds_error_clear(&err);
-        if (ds_inputs_expand(&arg, 1, &list, &err) != DS_OK) {
+        if (ds_inputs_expand(&arg, 1, &list, &cli_diag, &err) != DS_OK) {
             info_result res;
             memset(&res, 0, sizeof(res));
             res.file = arg;

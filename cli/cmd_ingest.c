@@ -21,6 +21,7 @@ static const char usage_text[] =
     "Usage: darkscan ingest --state FILE [OPTIONS] CAPTURE...\n"
     "       darkscan ingest --state FILE --interface IFACE [--bpf FILTER] [OPTIONS]\n"
     "       darkscan ingest --state FILE --list\n"
+    "       darkscan ingest --state FILE --compact | --keep-windows N\n"
     "\n"
     "Add captures to a persistent state (an SQLite database), so that `darkscan analyze\n"
     "--state FILE` answers over everything ingested so far without reading the captures again.\n"
@@ -379,7 +380,8 @@ static int ingest_captures(ds_state *st, int argc, char **argv, const ingest_opt
 {
     ds_error err;
     ds_path_list inputs = {0};
-    if (ds_inputs_expand((const char *const *)argv, (size_t)argc, &inputs, &err) != DS_OK) {
+    if (ds_inputs_expand((const char *const *)argv, (size_t)argc, &inputs, &cli_diag, &err) !=
+        DS_OK) {
         cli_error("%s", err.msg);
         return DS_EXIT_FAIL;
     }

@@ -33,7 +33,8 @@ static void print_help(FILE *out)
             "                       pcapng-be, or mixed: each file its own format, compression\n"
             "                       and link type (pcap)\n"
             "  -c, --compress NAME  none, gzip, bzip2, xz, zstd, lz4 (none)\n"
-            "      --level N        compression level (a fast one)\n"
+            "      --level N        compression level: gzip, bzip2, xz 1..9, zstd 1..22,\n"
+            "                       lz4 1..12 (a fast one)\n"
             "      --truth-only     write darknet.txt and truth.json, no captures\n"
             "  -j, --threads N      worker threads (the number of cores)\n"
             "      --list           list the scenarios and formats\n"
@@ -213,5 +214,10 @@ int cmd_simulate(int argc, char **argv)
     bool mixed = cfg.format != NULL && strcmp(cfg.format, DS_SIM_MIXED) == 0;
     if (cfg.level != 0 && (mixed || cfg.compression == DS_COMP_NONE))
         return cli_usage("simulate", "--level needs --compress (and a single format)");
+    int min_level, max_level;
+    if (cfg.level != 0 && ds_compression_levels(cfg.compression, &min_level, &max_level) &&
+        (cfg.level < min_level || cfg.level > max_level))
+        return cli_usage("simulate", "--level %d: %s takes levels %d..%d", cfg.level,
+                         ds_compression_name(cfg.compression), min_level, max_level);
     return cli_simulate(&cfg, quiet);
 }

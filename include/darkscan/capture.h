@@ -118,6 +118,11 @@ void ds_reader_free(ds_reader *r);
 /* Static names: "pcap", "pcapng"; "none", "gzip", "bzip2", "xz", "zstd", "lz4". */
 const char *ds_format_name(ds_format f);
 const char *ds_compression_name(ds_compression c);
+/*
+ * ds_compression_levels - the compression levels the writer takes for c (besides 0, the
+ * library's default) in *min..*max; false when the writer cannot compress with c.
+ */
+bool ds_compression_levels(ds_compression c, int *min, int *max);
 
 /*
  * ds_linktype_name - the LINKTYPE_ name of a link type in lower case without the prefix
@@ -136,11 +141,14 @@ typedef struct ds_path_list {
 
 /*
  * ds_inputs_expand - expand args into list (which must be zeroed or previously freed).
- * Returns DS_ERR_IO naming the argument when one does not exist or a directory cannot be read.
- * The list owns its strings; release with ds_path_list_free().
+ * Below a directory, only captures are listed: a file whose first bytes are neither a capture
+ * format nor a compression format (a darknet list, a README, an empty file) is skipped with a
+ * warning to diag (may be NULL). A file named by itself is always listed (the reader then says
+ * what is wrong with it). Returns DS_ERR_IO naming the argument when one does not exist or a
+ * directory cannot be read. The list owns its strings; release with ds_path_list_free().
  */
 ds_status ds_inputs_expand(const char *const *args, size_t n_args, ds_path_list *list,
-                           ds_error *err);
+                           const ds_diag *diag, ds_error *err);
 void ds_path_list_free(ds_path_list *list);
 
 /*

@@ -42,6 +42,9 @@ typedef struct ds_format_reader {
     void (*free_state)(void *state);
 } ds_format_reader;
 
+/* ds_format_magic - do the first n bytes start a capture in a format we read? */
+bool ds_format_magic(const uint8_t *p, size_t n);
+
 extern const ds_format_reader ds_pcap_format;
 extern const ds_format_reader ds_pcapng_format;
 

@@ -1,18 +1,24 @@
 /*
  * inputs.c - command-line capture arguments to a list of paths (see ds_inputs_expand in
- * capture.h): a directory becomes every regular file below it, recursively, in byte-wise
- * sorted order; "-" (standard input) and other paths pass through unchanged.
+ * capture.h): a directory becomes every capture below it, recursively, in byte-wise sorted
+ * order (a regular file whose first bytes start a capture or a compressed file; others are
+ * skipped with a warning); "-" (standard input) and other paths pass through unchanged.
  *
  * Symbolic links to regular files are listed; symbolic links to directories are not followed
  * (so a link loop cannot make the walk endless).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "darkscan/capture.h"
+#include "capture/format.h"
+#include "capture/stream.h"
 
 static ds_status list_add(ds_path_list *list, size_t *cap, char *path, ds_error *err)
 {
@@ -44,8 +50,37 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* walk - add every regular file below dir (unsorted). */
-static ds_status walk(const char *dir, ds_path_list *list, size_t *cap, ds_error *err)
+/*
+ * is_capture - whether the file at path starts like a capture or a compressed file. A file
+ * that cannot be opened or read counts as one: the reader then reports why, as for a file
+ * named by itself. Otherwise *why says what it is.
+ */
+static bool is_capture(const char *path, char *why, size_t why_len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return true;
+    uint8_t p[8];
+    ssize_t n = read(fd, p, sizeof(p));
+    close(fd);
+    if (n < 0)
+        return true;
+    if (n == 0) {
+        snprintf(why, why_len, "an empty file");
+        return false;
+    }
+    if (ds_format_magic(p, (size_t)n) || ds_stream_compressed_magic(p, (size_t)n))
+        return true;
+    char hex[9] = "";
+    for (ssize_t i = 0; i < n && i < 4; i++)
+        snprintf(hex + 2 * i, sizeof(hex) - 2 * (size_t)i, "%02x", p[i]);
+    snprintf(why, why_len, "neither a capture nor compressed (starts %s)", hex);
+    return false;
+}
+
+/* walk - add every capture below dir (unsorted). */
+static ds_status walk(const char *dir, ds_path_list *list, size_t *cap, const ds_diag *diag,
+                      ds_error *err)
 {
     DIR *d = opendir(dir);
     if (d == NULL)
@@ -67,11 +102,17 @@ static ds_status walk(const char *dir, ds_path_list *list, size_t *cap, ds_error
             break;
         }
         if (S_ISDIR(lst.st_mode)) {
-            rc = walk(path, list, cap, err);
+            rc = walk(path, list, cap, diag, err);
             free(path);
         } else if (S_ISREG(lst.st_mode) ||
                    (S_ISLNK(lst.st_mode) && stat(path, &st) == 0 && S_ISREG(st.st_mode))) {
-            rc = list_add(list, cap, path, err);
+            char why[64];
+            if (is_capture(path, why, sizeof(why))) {
+                rc = list_add(list, cap, path, err);
+            } else {
+                ds_warn(diag, "%s: skipped: %s", path, why);
+                free(path);
+            }
         } else {
             free(path);
         }
@@ -88,7 +129,7 @@ static int path_cmp(const void *a, const void *b)
 }
 
 ds_status ds_inputs_expand(const char *const *args, size_t n_args, ds_path_list *list,
-                           ds_error *err)
+                           const ds_diag *diag, ds_error *err)
 {
     size_t cap = list->count;
     ds_status rc = DS_OK;
@@ -101,7 +142,7 @@ ds_status ds_inputs_expand(const char *const *args, size_t n_args, ds_path_list 
         }
         if (strcmp(arg, "-") != 0 && S_ISDIR(st.st_mode)) {
             size_t first = list->count;
-            rc = walk(arg, list, &cap, err);
+            rc = walk(arg, list, &cap, diag, err);
             /* strcmp orders bytes as unsigned char: byte-wise, locale-independent. */
             if (rc == DS_OK)
                 qsort(list->paths + first, list->count - first, sizeof(char *), path_cmp);

@@ -19,6 +19,14 @@ static const ds_format_reader *const formats[] = {
     &ds_pcapng_format,
 };
 
+bool ds_format_magic(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+        if (formats[i]->probe(p, n))
+            return true;
+    return false;
+}
+
 struct ds_reader {
     ds_format_ctx ctx;
     const ds_format_reader *fmt;

@@ -640,6 +640,14 @@ static const ds_decompressor decompressors[] = {
     {"lz4", DS_COMP_LZ4, l4_magic, l4_open, l4_read, l4_close},
 };
 
+bool ds_stream_compressed_magic(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < sizeof(decompressors) / sizeof(decompressors[0]); i++)
+        if (decompressors[i].magic(p, n))
+            return true;
+    return false;
+}
+
 /* ---- decompression in a thread of its own ---- */
 
 /*

@@ -69,6 +69,9 @@ uint64_t ds_stream_offset(const ds_stream *s);
 /* ds_stream_truncated - the compressed input ended inside a compressed stream. */
 bool ds_stream_truncated(const ds_stream *s);
 
+/* ds_stream_compressed_magic - do the first n bytes start a compression format we read? */
+bool ds_stream_compressed_magic(const uint8_t *p, size_t n);
+
 ds_compression ds_stream_compression(const ds_stream *s);
 
 /* ds_stream_name - the path or name given at open time; lives as long as the stream. */

@@ -146,6 +146,16 @@ static size_t pcapng_headers(const ds_writer *w, uint8_t *b)
 
 /* ---- API ----------------------------------------------------------------------------- */
 
+bool ds_compression_levels(ds_compression c, int *min, int *max)
+{
+    const ds_compressor *comp = c == DS_COMP_NONE ? NULL : ds_compressor_find(c);
+    if (comp == NULL)
+        return false;
+    *min = comp->min_level;
+    *max = comp->max_level;
+    return true;
+}
+
 ds_status ds_writer_open(ds_writer **out, const char *path, const ds_writer_options *opt,
                          ds_error *err)
 {

@@ -180,7 +180,8 @@ static bool lookup(job *j, const uint8_t *id, ds_state_source *found_src, bool *
 }
 
 /* likely_known - a source with this path and the file's size is in the state. */
-static bool likely_known(job *j, const char *path)
+/* likely_known - a file of the same size was recorded at this (absolute) path. */
+static bool likely_known(job *j, const char *path, const char *recorded)
 {
     struct stat sb;
     if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
@@ -190,7 +191,7 @@ static bool likely_known(job *j, const char *path)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(j->st->db, "SELECT 1 FROM sources WHERE path = ? AND size = ?", -1,
                            &stmt, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(stmt, 1, path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 1, recorded, -1, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)sb.st_size);
         known = sqlite3_step(stmt) == SQLITE_ROW;
         sqlite3_finalize(stmt);
@@ -236,6 +237,12 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
     ds_status st = DS_OK, rst = DS_OK;
     atomic_init(&h.cancel, false);
     atomic_init(&h.done, false);
+    /*
+     * The state records the file's absolute path: `analyze --state` reads it again (the host
+     * pass) from wherever it runs. Messages keep the path as the user gave it.
+     */
+    char *abs = strcmp(path, "-") == 0 ? NULL : realpath(path, NULL);
+    const char *recorded = abs != NULL ? abs : path;
 
     if (strcmp(path, "-") == 0) {
         st = spool_stdin(&tmp, id, &size, &err);
@@ -246,7 +253,7 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
             goto out;
         checked = true;
         skip = found && !j->force;
-    } else if (likely_known(j, path)) {
+    } else if (likely_known(j, path, recorded)) {
         /* Probably a file of an earlier run: hash it first, and decode only if it is new. */
         hash_main(&h);
         if (h.status != DS_OK) {
@@ -351,7 +358,7 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
     }
     ds_state_source src;
     const ds_capture_stats *cs = ds_reader_stats(r);
-    fill_source(&src, path, id, size, cs, rst != DS_OK);
+    fill_source(&src, recorded, id, size, cs, rst != DS_OK);
     st = ds_state_contrib_new(&c, j->st, &src, agg, NULL, &err);
     if (st != DS_OK) {
         fatal(j, st, &err);
@@ -407,6 +414,7 @@ out:
         unlink(tmp);
         free(tmp);
     }
+    free(abs);
 }
 
 static void *worker_main(void *arg)

@@ -470,6 +470,13 @@ ds_status ds_state_open(ds_state **out, const char *path, const ds_state_want *w
         s = ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    /* A new state needs the darknet: say so before SQLite creates an empty file. */
+    struct stat new_sb;
+    if (opt->create && !opt->read_only && (want == NULL || want->darknet == NULL) &&
+        stat(path, &new_sb) != 0 && errno == ENOENT) {
+        s = ds_error_set(err, DS_ERR_INVALID, "%s: a new state needs the darknet (-d or -D)", path);
+        goto fail;
+    }
     /*
      * A reader opens the file read-write when it may, and then refuses writes itself (PRAGMA
      * query_only): after an ingest was killed, the write-ahead log is "hot" and the first

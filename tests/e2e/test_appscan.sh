@@ -55,6 +55,13 @@ grep -q "quorum 16" "$work/summary" || { echo "FAIL summary lacks Table 4" >&2; 
 printf 'time,src,src_port,dst,dst_port\n2018-07-02T00:00:00Z,10.1.2.3,1,198.51.100.1,99999\n' >"$work/bad.csv"
 "$DARKSCAN" analyze -q -d 192.0.2.0/28 --honeypot-log "$work/bad.csv" "$work/a.pcap" 2>"$work/err"
 [[ $? == 1 ]] && grep -q "bad.csv:2" "$work/err" || { echo "FAIL bad log" >&2; cat "$work/err" >&2; fail=1; }
+# A missing log fails before any capture is read (the capture named after it is a FIFO
+# nobody writes: reading it would hang).
+mkfifo "$work/never"
+timeout 20 "$DARKSCAN" analyze -q -d 192.0.2.0/28 --honeypot-log "$work/missing.csv" \
+    "$work/never" 2>"$work/err"
+[[ $? == 1 ]] && grep -q "missing.csv: No such file or directory" "$work/err" ||
+    { echo "FAIL missing log" >&2; cat "$work/err" >&2; fail=1; }
 "$DARKSCAN" analyze -q -d 192.0.2.0/28 --honeypot-quorum 2 "$work/a.pcap" 2>/dev/null
 [[ $? == 2 ]] || { echo "FAIL quorum without log" >&2; fail=1; }
 exit $fail

@@ -129,4 +129,28 @@ grep -q 'we\\"ird\\u0001\\u00ff.pcap' "$tmp/name.json" || fail "escapes: $(cat "
 "$DARKSCAN" info "$pcaps/zeek/tcp/syn.pcap" >"$tmp/text.out"
 grep -q "^format       pcap$" "$tmp/text.out" || fail "text: $(cat "$tmp/text.out")"
 grep -q "^syn_packets  1$" "$tmp/text.out" || fail "text: $(cat "$tmp/text.out")"
+
+# 8. Options after the captures, as for every other command.
+"$DARKSCAN" info "$pcaps/zeek/tcp/syn.pcap" --json >"$tmp/after.json" ||
+    fail "info FILE --json: exit $?"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["packets"] == 1, d' \
+    "$tmp/after.json"
+
+# 9. A directory holds captures and other files: the others are skipped with a warning each,
+# a file that is not a capture named by itself is still an error (exit 1).
+mkdir "$tmp/mixed"
+cp "$pcaps/zeek/tcp/syn.pcap" "$tmp/mixed/a.pcap"
+echo "192.0.2.0/24" >"$tmp/mixed/darknet.txt"
+: >"$tmp/mixed/empty"
+"$DARKSCAN" info --json "$tmp/mixed" >"$tmp/mixed.json" 2>"$tmp/mixed.err" ||
+    fail "info on a mixed directory: exit $?: $(cat "$tmp/mixed.err")"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [o["file"].rsplit("/",1)[1] for o in d] == ["a.pcap"], d' \
+    "$tmp/mixed.json"
+grep -q "mixed/darknet.txt: skipped: neither a capture nor compressed (starts 3139322e)" \
+    "$tmp/mixed.err" || fail "no warning for darknet.txt: $(cat "$tmp/mixed.err")"
+grep -q "mixed/empty: skipped: an empty file" "$tmp/mixed.err" ||
+    fail "no warning for the empty file: $(cat "$tmp/mixed.err")"
+rc=0
+"$DARKSCAN" info "$tmp/mixed/darknet.txt" >/dev/null 2>"$tmp/txt.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "a text file named by itself: exit $rc"
 echo "test_info: all passed"

@@ -36,6 +36,9 @@ expect 2 simulate --out "$work/x" --format pcapx
 expect 2 simulate --out "$work/x" --compress rar
 expect 2 simulate --out "$work/x" --level 3
 expect 2 simulate --out "$work/x" --format mixed --compress gzip --level 3
+expect 2 simulate --out "$work/x" --compress gzip --level 15
+grep -q "level 15: gzip takes levels 1..9" "$work/err"
+[[ ! -e $work/x ]] || { echo "FAIL: a usage error made the output folder" >&2; exit 1; }
 expect 2 simulate --out "$work/x" --seed -1
 expect 2 simulate --out "$work/x" extra
 [[ ! -e "$work/x" ]]

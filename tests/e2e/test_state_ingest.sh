@@ -54,6 +54,20 @@ diff "$work/sum_d" "$work/sum_s" >/dev/null || fail "summaries differ"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); h=r["networks"][0]["hosts"][0]; assert h["port_set_sizes"] and h["ttl"] is not None, h' "$work/state.json" ||
     fail "analyze --state did no host pass"
 
+# Captures ingested by a relative path are recorded by their absolute one: analyze --state
+# from another folder still reads them again (no warning, the same answer).
+mkdir "$work/elsewhere"
+(cd "$work/g" && "$DARKSCAN" ingest -q --state "$work/rel.db" -D darknet.txt caps)
+python3 - "$work/rel.db" "$caps" <<'PY' || fail "recorded paths are not absolute"
+import sqlite3, sys
+paths = sorted(r[0] for r in sqlite3.connect(sys.argv[1]).execute("SELECT path FROM sources"))
+assert len(paths) == 5 and all(p.startswith(sys.argv[2] + "/part") for p in paths), paths
+PY
+(cd "$work/elsewhere" && "$DARKSCAN" analyze -q --state ../rel.db --json rel.json 2>err) ||
+    fail "analyze --state from elsewhere: $(cat "$work/elsewhere/err")"
+[[ ! -s $work/elsewhere/err ]] || fail "warnings from elsewhere: $(cat "$work/elsewhere/err")"
+cmp "$work/direct.json" "$work/elsewhere/rel.json" || fail "relative ingest: results differ"
+
 # A capture moved away after ingest: the host pass cannot read it again and says so; the rest
 # is as without the host pass.
 mv "$caps/part04.pcap" "$work/part04.pcap"
@@ -86,6 +100,7 @@ expect_rc 2 "$DARKSCAN" ingest -D "$D" "$caps/part00.pcap"
 grep -q -- '--state FILE is required' "$work/err" || fail "$(cat "$work/err")"
 expect_rc 1 "$DARKSCAN" ingest --state "$work/new.db" "$caps/part00.pcap"
 grep -q 'needs the darknet' "$work/err" || fail "$(cat "$work/err")"
+[[ ! -e $work/new.db ]] || fail "a refused new state left a file behind"
 expect_rc 1 "$DARKSCAN" analyze -q --state "$work/none.db"
 grep -q 'no such state file' "$work/err" || fail "$(cat "$work/err")"
 expect_rc 1 "$DARKSCAN" analyze -q --state "$caps/part00.pcap"

@@ -90,9 +90,22 @@ static void test_names(void **state)
     assert_string_equal(ds_linktype_name(1), "ethernet");
 }
 
+/* A file that starts like a classic pcap (the walk looks no further). */
 static void touch(const char *rel)
 {
-    tu_write_file(tu_path(rel), "x", 1);
+    tu_write_file(tu_path(rel), "\xd4\xc3\xb2\xa1", 4);
+}
+
+/* Warnings collected from ds_inputs_expand. */
+static char warned[4][256];
+static size_t n_warned;
+
+static void collect(void *ctx, const char *msg)
+{
+    (void)ctx;
+    if (n_warned < 4)
+        snprintf(warned[n_warned], sizeof(warned[0]), "%s", msg);
+    n_warned++;
 }
 
 static void test_inputs_expand(void **state)
@@ -111,6 +124,12 @@ static void test_inputs_expand(void **state)
     touch("tree/B.pcap");
     touch("tree/.hidden");
     touch("tree/\xc3\xa9.pcap");
+    /* Below a directory, only captures and compressed files: others are skipped, with a
+     * warning each. */
+    tu_write_file(tu_path("tree/b/c.pcapng"), "\x0a\x0d\x0d\x0a\x1c\0\0\0\x4d\x3c\x2b\x1a", 12);
+    tu_write_file(tu_path("tree/b/d.gz"), "\x1f\x8b\x08\0", 4);
+    tu_write_file(tu_path("tree/b/darknet.txt"), "192.0.2.0/24\n", 13);
+    tu_write_file(tu_path("tree/a/empty.pcap"), "", 0);
     assert_int_equal(symlink("b/2.pcap", tu_path("tree/link.pcap")), 0);
     assert_int_equal(symlink(".", tu_path("tree/a/loop")), 0); /* not followed */
     touch("single.pcap");
@@ -120,12 +139,15 @@ static void test_inputs_expand(void **state)
     const char *args[] = {single, "-", dir};
     ds_path_list list = {0};
     ds_error err;
-    assert_int_equal(ds_inputs_expand(args, 3, &list, &err), DS_OK);
-    const char *want[] = {"single.pcap",    "-",
-                          "tree/.hidden",   "tree/B.pcap",
-                          "tree/a.pcap",    "tree/a/deep/z.pcap",
-                          "tree/b/10.pcap", "tree/b/2.pcap",
-                          "tree/link.pcap", "tree/\xc3\xa9.pcap"};
+    ds_diag diag = {collect, NULL};
+    n_warned = 0;
+    assert_int_equal(ds_inputs_expand(args, 3, &list, &diag, &err), DS_OK);
+    const char *want[] = {"single.pcap",     "-",
+                          "tree/.hidden",    "tree/B.pcap",
+                          "tree/a.pcap",     "tree/a/deep/z.pcap",
+                          "tree/b/10.pcap",  "tree/b/2.pcap",
+                          "tree/b/c.pcapng", "tree/b/d.gz",
+                          "tree/link.pcap",  "tree/\xc3\xa9.pcap"};
     assert_int_equal(list.count, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < list.count; i++) {
         if (strcmp(want[i], "-") == 0) {
@@ -139,20 +161,40 @@ static void test_inputs_expand(void **state)
     ds_path_list_free(&list);
     assert_null(list.paths);
     assert_int_equal(list.count, 0);
+    assert_int_equal(n_warned, 2);
+    char w[2][600];
+    snprintf(w[0], sizeof(w[0]), "%s/tree/a/empty.pcap: skipped: an empty file", tu_tmpdir());
+    snprintf(w[1], sizeof(w[1]),
+             "%s/tree/b/darknet.txt: skipped: neither a capture nor compressed (starts 3139322e)",
+             tu_tmpdir());
+    /* The walk's order is the directory's, not sorted: compare as a set. */
+    bool first = strcmp(warned[0], w[0]) == 0;
+    assert_string_equal(warned[first ? 0 : 1], w[0]);
+    assert_string_equal(warned[first ? 1 : 0], w[1]);
+
+    /* A file named by itself is listed whatever it holds (the reader says what is wrong). */
+    char txt[512];
+    snprintf(txt, sizeof(txt), "%s", tu_path("tree/b/darknet.txt"));
+    const char *args1[] = {txt};
+    n_warned = 0;
+    assert_int_equal(ds_inputs_expand(args1, 1, &list, &diag, &err), DS_OK);
+    assert_int_equal(list.count, 1);
+    assert_int_equal(n_warned, 0);
+    ds_path_list_free(&list);
 
     /* A trailing slash does not double. */
     char slash[600];
     snprintf(slash, sizeof(slash), "%s/", tu_path("tree/b"));
     const char *args2[] = {slash};
-    assert_int_equal(ds_inputs_expand(args2, 1, &list, &err), DS_OK);
-    assert_int_equal(list.count, 2);
+    assert_int_equal(ds_inputs_expand(args2, 1, &list, NULL, &err), DS_OK);
+    assert_int_equal(list.count, 4);
     assert_non_null(strstr(list.paths[0], "tree/b/10.pcap"));
     assert_null(strstr(list.paths[0], "//"));
     ds_path_list_free(&list);
 
     /* A missing argument is an I/O error that names it. */
     const char *args3[] = {single, "no/such/file.pcap"};
-    assert_int_equal(ds_inputs_expand(args3, 2, &list, &err), DS_ERR_IO);
+    assert_int_equal(ds_inputs_expand(args3, 2, &list, NULL, &err), DS_ERR_IO);
     assert_string_equal(err.msg, "no/such/file.pcap: No such file or directory");
     assert_int_equal(list.count, 0);
     ds_path_list_free(&list);
@@ -171,7 +213,7 @@ static void test_real_captures(void **state)
         skip();
         return;
     }
-    assert_int_equal(ds_inputs_expand(args, 1, &list, &err), DS_OK);
+    assert_int_equal(ds_inputs_expand(args, 1, &list, NULL, &err), DS_OK);
     size_t read = 0, failed = 0;
     for (size_t i = 0; i < list.count; i++) {
         const char *p = list.paths[i];

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "darkscan/darkscan.h"
 #include "state/blob.h"
@@ -223,6 +224,7 @@ static void test_not_a_state(void **state)
     /* A new state needs the darknet. */
     assert_int_equal(ds_state_open(&st, tu_path("new.db"), NULL, &create, &err), DS_ERR_INVALID);
     assert_non_null(strstr(err.msg, "needs the darknet"));
+    assert_int_equal(access(tu_path("new.db"), F_OK), -1); /* and no file was left behind */
     ds_darknet_free(d);
 }
 
