@@ -32,10 +32,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "darkscan/aggregate.h"
 #include "aggregate/aggregate_int.h"
+#include "aggregate/bigmem.h"
 #include "aggregate/keys.h"
 
 /*
@@ -61,7 +61,7 @@
 /* Packets aggregated per stage of ds_aggregate_add (tuples first, then host counters). */
 #define STAGE 256
 
-/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap). */
+/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap) (bigmem.h). */
 typedef struct run {
     uint64_t *base;
     uint64_t *keys;
@@ -108,8 +108,9 @@ typedef struct win {
     run *runs; /* sorted distinct runs, sizes falling */
     size_t n_runs, cap_runs;
 
-    host_slot *hosts; /* open addressing, capacity a power of two */
+    host_slot *hosts; /* open addressing, capacity a power of two (bigmem.h) */
     size_t hosts_cap, hosts_used;
+    size_t hosts_bytes;    /* the allocation's capacity */
     ds_host_counts *spill; /* counts moved out of host slots before they overflow */
     size_t n_spill, cap_spill;
     ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
@@ -145,24 +146,6 @@ static unsigned bits_for(uint64_t n_values)
     while (b < 64 && (n_values - 1) >> b != 0)
         b++;
     return b;
-}
-
-/*
- * advise_huge - ask for transparent huge pages under a large array. The host table is
- * accessed at random; with 4 KiB pages nearly every access misses the TLB, and a page walk in
- * a virtual machine is twice as long (measured: about 10% less CPU time for analyze; the key
- * arrays, which are streamed, gained nothing and grew the peak RSS by a quarter, so they do
- * not ask: docs/PERFORMANCE.md). Only advice: nothing changes where it is refused.
- */
-static void advise_huge(void *p, size_t bytes)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (p == NULL || bytes < 2 * huge)
-        return;
-    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (end > start)
-        madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 /* ---- darknet sampling ---- */
@@ -356,11 +339,11 @@ static void win_free(win *w)
 {
     if (w == NULL)
         return;
-    free(w->buf);
+    ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
     for (size_t i = 0; i < w->n_runs; i++)
-        free(w->runs[i].base);
+        ds_big_free(w->runs[i].base, w->runs[i].cap * sizeof(uint64_t));
     free(w->runs);
-    free(w->hosts);
+    ds_big_free(w->hosts, w->hosts_bytes);
     free(w->spill);
     free(w->sorted_hosts);
     for (int f = 0; f < 2; f++) {
@@ -377,7 +360,7 @@ void ds_aggregate_free(ds_aggregate *agg)
     for (size_t i = 0; i < agg->n_wins; i++)
         win_free(agg->wins[i]);
     free(agg->wins);
-    free(agg->scratch);
+    ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
     free(agg->sample_map);
     free(agg->source_16s);
     free(agg);
@@ -505,7 +488,7 @@ static inline void cover(win *w, int64_t ts_ns)
 /* ---- sorted runs ---- */
 
 /*
- * absorb - merge run b into run a in place (a grows by realloc, then a merge from the back),
+ * absorb - merge run b into run a in place (a grows by mremap, then a merge from the back),
  * so that a merge needs new memory only for the growth. b is left as it was.
  */
 static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
@@ -517,11 +500,12 @@ static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
             memmove(a->base, a->keys, a->n * sizeof(*a->keys));
             off = 0;
         }
-        uint64_t *grown = realloc(a->base, (off + a->n + nb) * sizeof(*grown));
+        size_t bytes = a->cap * sizeof(*a->base);
+        uint64_t *grown = ds_big_grow(a->base, &bytes, (off + a->n + nb) * sizeof(*grown));
         if (grown == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         a->base = grown;
-        a->cap = off + a->n + nb;
+        a->cap = bytes / sizeof(*grown);
     }
     size_t start;
     a->n = ds_keys_union_back(a->base + off, a->n, b, nb, &start);
@@ -538,7 +522,7 @@ static ds_status settle(win *w, ds_error *err)
         ds_status st = absorb(a, b->keys, b->n, err);
         if (st != DS_OK)
             return st;
-        free(b->base);
+        ds_big_free(b->base, b->cap * sizeof(*b->base));
         w->n_runs--;
     }
     return DS_OK;
@@ -561,11 +545,12 @@ static ds_status push_sorted(win *w, const uint64_t *keys, size_t n, ds_error *e
         w->runs = grown;
         w->cap_runs = cap;
     }
-    uint64_t *copy = malloc(n * sizeof(*copy));
+    size_t bytes;
+    uint64_t *copy = ds_big_alloc(n * sizeof(*copy), false, &bytes);
     if (copy == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     memcpy(copy, keys, n * sizeof(*copy));
-    w->runs[w->n_runs++] = (run){copy, copy, n, n};
+    w->runs[w->n_runs++] = (run){copy, copy, n, bytes / sizeof(*copy)};
     return DS_OK;
 }
 
@@ -575,9 +560,10 @@ static ds_status flush(ds_aggregate *agg, win *w, ds_error *err)
     if (w->buf_len == 0)
         return DS_OK;
     if (agg->scratch_cap < w->buf_len) {
-        free(agg->scratch);
-        agg->scratch = malloc(w->buf_cap * sizeof(*agg->scratch));
-        agg->scratch_cap = agg->scratch != NULL ? w->buf_cap : 0;
+        ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
+        size_t bytes;
+        agg->scratch = ds_big_alloc(w->buf_cap * sizeof(*agg->scratch), false, &bytes);
+        agg->scratch_cap = bytes / sizeof(*agg->scratch);
         if (agg->scratch == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     }
@@ -598,7 +584,7 @@ static ds_status flush_all(ds_aggregate *agg, ds_error *err)
         if (st != DS_OK)
             return st;
         if (!w->busy) {
-            free(w->buf);
+            ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
             w->buf = NULL;
             w->buf_cap = 0;
         }
@@ -615,7 +601,7 @@ static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
         st = absorb(a, b->keys, b->n, err);
         if (st == DS_OK) {
-            free(b->base);
+            ds_big_free(b->base, b->cap * sizeof(*b->base));
             w->n_runs--;
         }
     }
@@ -630,11 +616,12 @@ static ds_status make_room(ds_aggregate *agg, win *w, ds_error *err)
     size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN_KEYS;
     if (cap > agg->buf_max)
         cap = agg->buf_max;
-    uint64_t *grown = realloc(w->buf, cap * sizeof(*grown));
+    size_t bytes = w->buf_cap * sizeof(*w->buf);
+    uint64_t *grown = ds_big_grow(w->buf, &bytes, cap * sizeof(*grown));
     if (grown == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     w->buf = grown;
-    w->buf_cap = cap;
+    w->buf_cap = bytes / sizeof(*grown);
     return DS_OK;
 }
 
@@ -662,8 +649,8 @@ static inline size_t host_hash(uint32_t host, size_t cap)
 static ds_status hosts_grow(win *w, ds_error *err)
 {
     size_t cap = w->hosts_cap ? w->hosts_cap * 2 : 64;
-    host_slot *t = calloc(cap, sizeof(*t));
-    advise_huge(t, cap * sizeof(*t));
+    size_t bytes;
+    host_slot *t = ds_big_alloc(cap * sizeof(*t), true, &bytes);
     if (t == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < w->hosts_cap; i++) {
@@ -674,9 +661,10 @@ static ds_status hosts_grow(win *w, ds_error *err)
             j = (j + 1) & (cap - 1);
         t[j] = w->hosts[i];
     }
-    free(w->hosts);
+    ds_big_free(w->hosts, w->hosts_bytes);
     w->hosts = t;
     w->hosts_cap = cap;
+    w->hosts_bytes = bytes;
     return DS_OK;
 }
 
@@ -1414,11 +1402,11 @@ ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err)
         ds_status st = compact(agg, w, err);
         if (st != DS_OK)
             return st;
-        free(w->buf);
+        ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
         w->buf = NULL;
         w->buf_cap = 0;
     }
-    free(agg->scratch);
+    ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
     agg->scratch = NULL;
     agg->scratch_cap = 0;
     return DS_OK;
