@@ -653,6 +653,7 @@ static ds_status hosts_grow(win *w, ds_error *err)
     host_slot *t = ds_big_alloc(cap * sizeof(*t), true, &bytes);
     if (t == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    ds_big_huge(t, bytes); /* random updates: fewer page walks */
     for (size_t i = 0; i < w->hosts_cap; i++) {
         if (!w->hosts[i].used)
             continue;

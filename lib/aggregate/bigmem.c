@@ -14,14 +14,17 @@ static size_t round_huge(size_t bytes)
     return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
 }
 
-/* map - a new mapping of len bytes (a multiple of HUGE_PAGE) on huge pages when it can be. */
+/* map - a new mapping of len bytes (a multiple of HUGE_PAGE). */
 static void *map(size_t len)
 {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, len, MADV_HUGEPAGE); /* advice only: nothing changes where it is refused */
-    return p;
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void ds_big_huge(void *p, size_t cap)
+{
+    if (p != NULL && cap >= DS_BIG_MIN)
+        madvise(p, cap, MADV_HUGEPAGE); /* advice only: nothing changes where it is refused */
 }
 
 void *ds_big_alloc(size_t bytes, bool zero, size_t *cap)

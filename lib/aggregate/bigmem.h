@@ -2,12 +2,15 @@
  * bigmem.h - large arrays on transparent huge pages (private to lib/aggregate/).
  *
  * The aggregate's key buffers, sort scratch, sorted runs and host tables reach tens to
- * hundreds of MiB, and most of their pages are touched for the first time while the input is
- * read. On the development VM a first touch costs about 2 us per 4 KiB page (0.2 s per
- * 400 MiB), and a 2 MiB huge page about a fifth of that per byte (docs/PERFORMANCE.md). So an
- * array of at least DS_BIG_MIN bytes is its own anonymous mapping, a multiple of 2 MiB long
- * with MADV_HUGEPAGE, that grows with mremap() (pages move, none is copied); smaller arrays
- * come from malloc. The capacity in bytes tells which: the caller keeps it.
+ * hundreds of MiB. An array of at least DS_BIG_MIN bytes is its own anonymous mapping, a
+ * multiple of 2 MiB long, that grows with mremap() (pages move, none is copied); smaller
+ * arrays come from malloc. The capacity in bytes tells which: the caller keeps it.
+ *
+ * Only the host tables ask for transparent huge pages (ds_big_huge): their updates are random
+ * and a page walk is expensive in the VM. The key arrays are streamed; on huge pages their
+ * first touches cost more, not less, on the development VM (analyze -j 1 on the bench capture
+ * 2.3-2.6 s instead of 1.9-2.1: the kernel zeroes fresh 2 MiB pages that the hypervisor must
+ * first back, docs/PERFORMANCE.md).
  */
 #ifndef DS_AGGREGATE_BIGMEM_H
 #define DS_AGGREGATE_BIGMEM_H
@@ -31,6 +34,9 @@ void *ds_big_alloc(size_t bytes, bool zero, size_t *cap);
  * when out of memory (p is then unchanged). p may be NULL (with *cap 0).
  */
 void *ds_big_grow(void *p, size_t *cap, size_t bytes);
+
+/* ds_big_huge - ask for transparent huge pages for p (capacity cap) when it is a mapping. */
+void ds_big_huge(void *p, size_t cap);
 
 /* ds_big_free - release p of capacity cap. NULL is a no-op. */
 void ds_big_free(void *p, size_t cap);
