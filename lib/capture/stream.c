@@ -920,13 +920,26 @@ ds_status ds_stream_open_at(ds_stream **out, const ds_stream *first, uint64_t of
     if (s == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", first->name);
     ds_status rc = DS_OK;
-    /* The same open file (not the path again, which may name another file by now); pread()
-       keeps the two readers' positions apart. */
-    s->src.fd = fcntl(first->src.fd, F_DUPFD_CLOEXEC, 0);
+    /* The same file (not the path again, which may name another file by now), opened anew
+       through /proc so that the kernel's readahead follows each reader on its own (a dup()
+       shares one readahead state, which two readers far apart make look random); a dup()
+       where /proc is not there. pread() keeps the readers' positions apart either way. */
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", first->src.fd);
+    s->src.fd = open(proc, O_RDONLY | O_CLOEXEC);
+    struct stat a, b;
+    if (s->src.fd >= 0 && (fstat(s->src.fd, &a) != 0 || fstat(first->src.fd, &b) != 0 ||
+                           a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        close(s->src.fd);
+        s->src.fd = -1;
+    }
+    if (s->src.fd < 0)
+        s->src.fd = fcntl(first->src.fd, F_DUPFD_CLOEXEC, 0);
     if (s->src.fd < 0) {
         rc = ds_error_set(err, DS_ERR_IO, "%s: %s", first->name, strerror(errno));
         goto fail;
     }
+    posix_fadvise(s->src.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     s->src.own_fd = true;
     s->src.positioned = true;
     s->src.pos = offset;
