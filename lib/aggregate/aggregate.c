@@ -29,6 +29,7 @@
  * With a source filter (ds_agg_config.sources), SYNs from other sources count in the totals
  * and window counters only.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,7 +138,8 @@ struct ds_aggregate {
     uint64_t *source_16s;
     /* Darknet sampling: address << 32 | (sample index + 1) in open addressing, 0 empty. */
     uint64_t *sample_map;
-    size_t sample_cap; /* a power of two, at least twice the sample */
+    size_t sample_cap;     /* a power of two, at least twice the sample */
+    unsigned walk_threads; /* threads the coverage walk may use (ds_aggregate_set_threads) */
 };
 
 static unsigned bits_for(uint64_t n_values)
@@ -1272,13 +1274,14 @@ static void coverage_runs(const run *runs, size_t n_runs, unsigned dbits, ds_cov
 }
 
 /*
- * coverage_two - coverage_runs for two runs (ds_read_files with two workers): a branch-free
- * two-way merge while both have keys (a key in both advances both), then the rest of either.
- * About 3 times as fast as the general walk, which was most of -j 2's serial end.
+ * coverage_two - coverage_runs for two runs (ds_read_files with two workers), over the keys
+ * [x, xe) and [y, ye): a branch-free two-way merge while both have keys (a key in both advances
+ * both), then the rest of either. About 3 times as fast as the general walk, which was most of
+ * -j 2's serial end. Returns fn's first nonzero answer (the walk stops there), else 0.
  */
-static void coverage_two(const run *a, const run *b, unsigned dbits, ds_coverage_fn fn, void *ctx)
+static int coverage_two(const uint64_t *x, const uint64_t *xe, const uint64_t *y,
+                        const uint64_t *ye, unsigned dbits, ds_coverage_fn fn, void *ctx)
 {
-    const uint64_t *x = a->keys, *xe = x + a->n, *y = b->keys, *ye = y + b->n;
     uint64_t pair = 0, count = 0;
     bool have = false;
     for (;;) {
@@ -1301,8 +1304,9 @@ static void coverage_two(const run *a, const run *b, unsigned dbits, ds_coverage
         }
         if (have) {
             ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
-            if (fn(ctx, &cov) != 0)
-                return;
+            int stop = fn(ctx, &cov);
+            if (stop != 0)
+                return stop;
         }
         have = true;
         pair = k >> dbits;
@@ -1310,8 +1314,111 @@ static void coverage_two(const run *a, const run *b, unsigned dbits, ds_coverage
     }
     if (have) {
         ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
-        fn(ctx, &cov);
+        return fn(ctx, &cov);
     }
+    return 0;
+}
+
+/* The upper half of a two-run walk, done by a second thread into a list of coverages. */
+typedef struct half_walk {
+    const uint64_t *x, *xe, *y, *ye;
+    unsigned dbits;
+    ds_coverage *cov;
+    size_t n, cap;
+    bool failed; /* out of memory: the caller walks this half itself */
+} half_walk;
+
+static int collect_cov(void *ctx, const ds_coverage *c)
+{
+    half_walk *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 65536;
+        ds_coverage *grown = realloc(h->cov, cap * sizeof(*grown));
+        if (grown == NULL) {
+            h->failed = true;
+            return 1;
+        }
+        h->cov = grown;
+        h->cap = cap;
+    }
+    h->cov[h->n++] = *c;
+    return 0;
+}
+
+static void *half_walk_main(void *arg)
+{
+    half_walk *h = arg;
+    coverage_two(h->x, h->xe, h->y, h->ye, h->dbits, collect_cov, h);
+    return NULL;
+}
+
+/* Below this many keys a second thread is not worth starting. */
+#define PARALLEL_WALK_MIN ((size_t)1 << 20)
+
+/*
+ * coverage_two_parallel - the two-run walk in two halves split at a (block, port) pair: the
+ * upper half's coverages are collected by a second thread while this one walks the lower half
+ * (calling fn), then handed to fn in order: the same calls as one walk.
+ */
+static void coverage_two_parallel(const run *a, const run *b, unsigned dbits, ds_coverage_fn fn,
+                                  void *ctx)
+{
+    const uint64_t *x = a->keys, *xe = x + a->n, *y = b->keys, *ye = y + b->n;
+    /* The first key of the pair of a's middle key: every key of a pair is on one side. */
+    uint64_t pivot = x[a->n / 2] >> dbits << dbits;
+    size_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < pivot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const uint64_t *xm = x + lo;
+    lo = 0;
+    hi = b->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (y[mid] < pivot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const uint64_t *ym = y + lo;
+    half_walk h = {xm, xe, ym, ye, dbits, NULL, 0, 0, false};
+    pthread_t t;
+    bool started = pthread_create(&t, NULL, half_walk_main, &h) == 0;
+    int stop = coverage_two(x, xm, y, ym, dbits, fn, ctx);
+    if (!started) {
+        if (stop == 0)
+            coverage_two(xm, xe, ym, ye, dbits, fn, ctx);
+        return;
+    }
+    pthread_join(t, NULL);
+    if (stop == 0 && h.failed) {
+        coverage_two(xm, xe, ym, ye, dbits, fn, ctx);
+    } else {
+        for (size_t k = 0; k < h.n && stop == 0; k++)
+            stop = fn(ctx, &h.cov[k]);
+    }
+    free(h.cov);
+}
+
+void ds_aggregate_set_threads(ds_aggregate *agg, unsigned threads)
+{
+    agg->walk_threads = threads;
+}
+
+size_t ds_aggregate_key_count(const ds_aggregate *agg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        const win *w = agg->wins[i];
+        n += w->buf_len;
+        for (size_t r = 0; r < w->n_runs; r++)
+            n += w->runs[r].n;
+    }
+    return n;
 }
 
 ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
@@ -1325,7 +1432,11 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
         return st;
     /* A few runs (the workers' of ds_read_files) are walked as they are. */
     if (w->n_runs == 2) {
-        coverage_two(&w->runs[0], &w->runs[1], agg->dbits, fn, ctx);
+        const run *a = &w->runs[0], *b = &w->runs[1];
+        if (agg->walk_threads >= 2 && a->n + b->n >= PARALLEL_WALK_MIN)
+            coverage_two_parallel(a, b, agg->dbits, fn, ctx);
+        else
+            coverage_two(a->keys, a->keys + a->n, b->keys, b->keys + b->n, agg->dbits, fn, ctx);
         return DS_OK;
     }
     if (w->n_runs > 1 && w->n_runs <= MERGE_WALK_RUNS) {

@@ -466,6 +466,150 @@ static void report_progress(job *j, uint64_t total)
     pthread_mutex_unlock(&j->lock);
 }
 
+/* A group of aggregates that one thread joins into its first and compacts. */
+typedef struct group {
+    ds_aggregate **aggs;
+    size_t n;
+    size_t keys;
+    pthread_t thread;
+    bool started;
+    ds_status st;
+    ds_error err;
+} group;
+
+static void *group_main(void *arg)
+{
+    group *g = arg;
+    for (size_t k = 1; k < g->n && g->st == DS_OK; k++) {
+        g->st = ds_aggregate_absorb(g->aggs[0], g->aggs[k], &g->err);
+        ds_aggregate_free(g->aggs[k]);
+        g->aggs[k] = NULL;
+    }
+    if (g->n > 1 && g->st == DS_OK)
+        g->st = ds_aggregate_compact_all(g->aggs[0], &g->err);
+    return NULL;
+}
+
+/*
+ * join_aggregates - every aggregate (the workers' and the confirmed parts') into workers[0]'s.
+ * With more aggregates than workers (a worker read a part into its own and then joined
+ * another), they are first joined in as many groups as workers, of about equal size, each by
+ * a thread of its own that merges its group's runs into one: the final aggregate then holds
+ * one run per worker, which the coverage walk merges on the fly (with two, in two halves at
+ * once), rather than more runs walked serially.
+ */
+static ds_status join_aggregates(job *j, worker *workers, unsigned n_workers, ds_error *err)
+{
+    size_t n = 0, cap = n_workers;
+    for (part *p = j->dead; p != NULL; p = p->all_next)
+        cap += p->agg != NULL;
+    ds_aggregate **all = calloc(cap, sizeof(*all));
+    size_t *keys = calloc(cap, sizeof(*keys));
+    group *groups = calloc(n_workers, sizeof(*groups));
+    ds_aggregate **slots = calloc(cap, sizeof(*slots));
+    if (all == NULL || keys == NULL || groups == NULL || slots == NULL) {
+        free(all);
+        free(keys);
+        free(groups);
+        free(slots);
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    }
+    for (unsigned i = 0; i < n_workers; i++) {
+        all[n++] = workers[i].agg;
+        workers[i].agg = NULL;
+    }
+    for (part *p = j->dead; p != NULL; p = p->all_next) {
+        if (p->agg != NULL) {
+            all[n++] = p->agg;
+            p->agg = NULL;
+        }
+    }
+    /* Largest first, each into the group with the fewest keys so far. */
+    for (size_t i = 0; i < n; i++)
+        keys[i] = ds_aggregate_key_count(all[i]);
+    for (size_t i = 1; i < n; i++) {
+        for (size_t k = i; k > 0 && keys[k - 1] < keys[k]; k--) {
+            size_t t = keys[k];
+            keys[k] = keys[k - 1];
+            keys[k - 1] = t;
+            ds_aggregate *a = all[k];
+            all[k] = all[k - 1];
+            all[k - 1] = a;
+        }
+    }
+    /* Each group's members go into slots in turn: count first, then place. */
+    size_t *member = calloc(n, sizeof(*member));
+    size_t *count = calloc(n_workers, sizeof(*count));
+    if (member == NULL || count == NULL) {
+        free(member);
+        free(count);
+        for (size_t i = 0; i < n; i++)
+            ds_aggregate_free(all[i]);
+        free(all);
+        free(keys);
+        free(groups);
+        free(slots);
+        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned best = 0;
+        for (unsigned g = 1; g < n_workers; g++) {
+            if (groups[g].keys < groups[best].keys)
+                best = g;
+        }
+        member[i] = best;
+        count[best]++;
+        groups[best].keys += keys[i];
+    }
+    size_t at = 0;
+    for (unsigned g = 0; g < n_workers; g++) {
+        groups[g].aggs = slots + at;
+        at += count[g];
+    }
+    for (size_t i = 0; i < n; i++) {
+        group *g = &groups[member[i]];
+        g->aggs[g->n++] = all[i];
+    }
+    free(member);
+    free(count);
+    /* The groups of more than one aggregate are joined in threads of their own (the first in
+       this one); then the groups' aggregates are joined as they are. */
+    for (unsigned g = 1; g < n_workers; g++)
+        groups[g].started =
+            groups[g].n > 1 && pthread_create(&groups[g].thread, NULL, group_main, &groups[g]) == 0;
+    group_main(&groups[0]);
+    for (unsigned g = 1; g < n_workers; g++) {
+        if (groups[g].started)
+            pthread_join(groups[g].thread, NULL);
+        else
+            group_main(&groups[g]);
+    }
+    ds_status st = DS_OK;
+    ds_aggregate *into = NULL;
+    for (unsigned g = 0; g < n_workers; g++) {
+        if (groups[g].n == 0)
+            continue;
+        if (st == DS_OK && groups[g].st != DS_OK) {
+            st = groups[g].st;
+            if (err != NULL)
+                *err = groups[g].err;
+        }
+        if (into == NULL) {
+            into = groups[g].aggs[0];
+            continue;
+        }
+        if (st == DS_OK)
+            st = ds_aggregate_absorb(into, groups[g].aggs[0], err);
+        ds_aggregate_free(groups[g].aggs[0]);
+    }
+    workers[0].agg = into;
+    free(all);
+    free(keys);
+    free(groups);
+    free(slots);
+    return st;
+}
+
 ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, unsigned threads,
                         const ds_read_events *events, ds_aggregate **out, ds_input_info *info,
                         ds_error *err)
@@ -539,24 +683,11 @@ joined:
             goto out;
         }
     }
-    for (size_t i = 1; i < n_workers; i++) {
-        st = ds_aggregate_absorb(workers[0].agg, workers[i].agg, err);
-        if (st != DS_OK)
-            goto out;
-        ds_aggregate_free(workers[i].agg);
-        workers[i].agg = NULL;
-    }
-    /* The confirmed parts read into aggregates of their own (the discarded ones are freed). */
     prune(&j);
-    for (part *p = j.dead; p != NULL; p = p->all_next) {
-        if (p->agg == NULL)
-            continue;
-        st = ds_aggregate_absorb(workers[0].agg, p->agg, err);
-        if (st != DS_OK)
-            goto out;
-        ds_aggregate_free(p->agg);
-        p->agg = NULL;
-    }
+    st = join_aggregates(&j, workers, n_workers, err);
+    if (st != DS_OK)
+        goto out;
+    ds_aggregate_set_threads(workers[0].agg, n_workers);
     *out = workers[0].agg;
     workers[0].agg = NULL;
     *info = j.info;
