@@ -455,7 +455,7 @@ static void test_parallel_walk(void **state)
     cov_rec want = {{malloc(N * 8), malloc(N * 8), 0}, 0};
     assert_int_equal(ds_aggregate_coverage(m, 0, record_cov, &want, &err), DS_OK);
     assert_true(want.l.n > 1000);
-    const size_t stops[] = {0, 1, 7, want.l.n / 2, want.l.n / 2 + 1, want.l.n - 1, want.l.n + 5};
+    const size_t stops[] = {0, 1, 7, want.l.n / 2, want.l.n / 10 * 8, want.l.n - 1, want.l.n + 5};
     for (unsigned threads = 1; threads <= 2; threads++) {
         ds_aggregate_set_threads(a, threads);
         for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
