@@ -29,6 +29,9 @@ runs=${DS_BENCH_RUNS:-3}
 year_records=$((records / 3))
 darknet=198.51.100.0/24,203.0.113.0/24,192.0.2.0/24,138.196.74.0/24
 nproc=$(nproc)
+# DS_BENCH_BEFORE=path/to/darkscan: also time that binary (another commit's build) on the main
+# capture with -j 1 and -j 2 and on the 8 files with -j 2, interleaved with this build's runs.
+before=${DS_BENCH_BEFORE:-}
 
 mkdir -p "$cache"
 version=$("$bin/bench_gen" --version)
@@ -127,6 +130,11 @@ for ((i = 0; i < runs; i++)); do
     # The host pass: -n 8 -m 1 makes bench_gen's 64 heavy scanners' /16s constant blocks.
     run hp "$ds" "${an[@]}" -n 8 -m 1 -j 1 "$main"
     run nohp "$ds" "${an[@]}" -n 8 -m 1 --no-host-pass -j 1 "$main"
+    if [[ -n "$before" ]]; then
+        run b_j1 "$before" "${an[@]}" -j 1 "$main"
+        run b_j2 "$before" "${an[@]}" -j 2 "$main"
+        run b_split2 "$before" "${an[@]}" -j 2 "$split"
+    fi
 done
 # Compressed input: slower, so at most two runs.
 cruns=$((runs < 2 ? runs : 2))
@@ -147,6 +155,10 @@ fi
 cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 --no-host-pass "$year" | grep -v '"files"') \
     <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 --no-host-pass "$shuffled" | grep -v '"files"') >/dev/null ||
     { echo "bench: the shuffled capture gave another answer" >&2; exit 1; }
+# ... and whatever the number of threads: -j 2 reads the one file in two byte ranges.
+cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 1 "$main") \
+    <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 2 "$main") >/dev/null ||
+    { echo "bench: analyze -j 2 gave another answer than -j 1" >&2; exit 1; }
 read -r tuples _ < <("$bin/bench_distinct" "$darknet" "$main")
 read -r year_tuples _ < <("$bin/bench_distinct" "$darknet" "$year")
 echo "bench: uptime after: $(uptime)" >&2
@@ -192,11 +204,21 @@ END {
     row("analyze -j 2, 8 .gz files", "gz2", n)
     row("analyze -j 1 -n 8 -m 1 (64 blocks, with the host pass)", "hp", n)
     row("analyze -j 1 -n 8 -m 1 --no-host-pass", "nohp", n)
+    if ("b_j1" in s) {
+        print "before (DS_BENCH_BEFORE)"
+        row("analyze -j 1, one file", "b_j1", n)
+        row("analyze -j 2, one file", "b_j2", n)
+        row("analyze -j 2, 8 files (interleaved)", "b_split2", n)
+    }
     print "ratios"
     ratio("analyze -j 1 / minimal decode loop (packets/s)", s["decode"] / s["j1"], ">= 0.30", s["decode"] / s["j1"] >= 0.30)
     ratio("analyze -j 1 / ds_reader read + decode", s["reader"] / s["j1"], "-", 1)
     ratio("analyze -j 2 / -j 1, one file", s["j1"] / s["j2"], ">= 1.7", s["j1"] / s["j2"] >= 1.7)
     ratio("analyze -j 2 / -j 1, 8 files", s["split1"] / s["split2"], ">= 1.7", s["split1"] / s["split2"] >= 1.7)
+    if ("b_j1" in s) {
+        ratio("before: analyze -j 2 / -j 1, one file", s["b_j1"] / s["b_j2"], "-", 1)
+        ratio("analyze -j 2, one file: before / now (time)", s["b_j2"] / s["j2"], "-", 1)
+    }
     ratio("12 months: shuffled / time-ordered (-j 1, packets/s)", s["year1"] / s["shuf1"], "-", 1)
     ratio("analyze -j 2 on main.zst / zstd -dc", s["zstd_dc"] / s["zst2"], ">= 1", s["zstd_dc"] / s["zst2"] >= 1)
     ratio("analyze -j 2 / -j 1 on 8 .gz files", s["gz1"] / s["gz2"], ">= 1.7", s["gz1"] / s["gz2"] >= 1.7)

@@ -3,7 +3,9 @@
  *
  * Each worker takes the next file, reads it into its own aggregate, and the aggregates merge
  * at the end; since an aggregate is a mergeable value the answer does not depend on the order
- * or on the number of threads. A file that cannot be read to its end is reported through the
+ * or on the number of threads. When workers would otherwise wait, a large uncompressed pcap
+ * is read in byte ranges by several workers at once; the file's stats and errors are still
+ * exactly those of one serial reader. A file that cannot be read to its end is reported through the
  * events and the rest of the files are still read (what the bad file gave before the damage
  * counts).
  */

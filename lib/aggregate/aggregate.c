@@ -29,13 +29,14 @@
  * With a source filter (ds_agg_config.sources), SYNs from other sources count in the totals
  * and window counters only.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "darkscan/aggregate.h"
 #include "aggregate/aggregate_int.h"
+#include "aggregate/bigmem.h"
 #include "aggregate/keys.h"
 
 /*
@@ -61,7 +62,7 @@
 /* Packets aggregated per stage of ds_aggregate_add (tuples first, then host counters). */
 #define STAGE 256
 
-/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap). */
+/* A sorted distinct run: keys[0..n), inside the allocation base[0..cap) (bigmem.h). */
 typedef struct run {
     uint64_t *base;
     uint64_t *keys;
@@ -108,8 +109,9 @@ typedef struct win {
     run *runs; /* sorted distinct runs, sizes falling */
     size_t n_runs, cap_runs;
 
-    host_slot *hosts; /* open addressing, capacity a power of two */
+    host_slot *hosts; /* open addressing, capacity a power of two (bigmem.h) */
     size_t hosts_cap, hosts_used;
+    size_t hosts_bytes;    /* the allocation's capacity */
     ds_host_counts *spill; /* counts moved out of host slots before they overflow */
     size_t n_spill, cap_spill;
     ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
@@ -136,7 +138,8 @@ struct ds_aggregate {
     uint64_t *source_16s;
     /* Darknet sampling: address << 32 | (sample index + 1) in open addressing, 0 empty. */
     uint64_t *sample_map;
-    size_t sample_cap; /* a power of two, at least twice the sample */
+    size_t sample_cap;     /* a power of two, at least twice the sample */
+    unsigned walk_threads; /* threads the coverage walk may use (ds_aggregate_set_threads) */
 };
 
 static unsigned bits_for(uint64_t n_values)
@@ -145,24 +148,6 @@ static unsigned bits_for(uint64_t n_values)
     while (b < 64 && (n_values - 1) >> b != 0)
         b++;
     return b;
-}
-
-/*
- * advise_huge - ask for transparent huge pages under a large array. The host table is
- * accessed at random; with 4 KiB pages nearly every access misses the TLB, and a page walk in
- * a virtual machine is twice as long (measured: about 10% less CPU time for analyze; the key
- * arrays, which are streamed, gained nothing and grew the peak RSS by a quarter, so they do
- * not ask: docs/PERFORMANCE.md). Only advice: nothing changes where it is refused.
- */
-static void advise_huge(void *p, size_t bytes)
-{
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    if (p == NULL || bytes < 2 * huge)
-        return;
-    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (end > start)
-        madvise((void *)start, end - start, MADV_HUGEPAGE);
 }
 
 /* ---- darknet sampling ---- */
@@ -356,11 +341,11 @@ static void win_free(win *w)
 {
     if (w == NULL)
         return;
-    free(w->buf);
+    ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
     for (size_t i = 0; i < w->n_runs; i++)
-        free(w->runs[i].base);
+        ds_big_free(w->runs[i].base, w->runs[i].cap * sizeof(uint64_t));
     free(w->runs);
-    free(w->hosts);
+    ds_big_free(w->hosts, w->hosts_bytes);
     free(w->spill);
     free(w->sorted_hosts);
     for (int f = 0; f < 2; f++) {
@@ -377,7 +362,7 @@ void ds_aggregate_free(ds_aggregate *agg)
     for (size_t i = 0; i < agg->n_wins; i++)
         win_free(agg->wins[i]);
     free(agg->wins);
-    free(agg->scratch);
+    ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
     free(agg->sample_map);
     free(agg->source_16s);
     free(agg);
@@ -505,7 +490,7 @@ static inline void cover(win *w, int64_t ts_ns)
 /* ---- sorted runs ---- */
 
 /*
- * absorb - merge run b into run a in place (a grows by realloc, then a merge from the back),
+ * absorb - merge run b into run a in place (a grows by mremap, then a merge from the back),
  * so that a merge needs new memory only for the growth. b is left as it was.
  */
 static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
@@ -517,11 +502,12 @@ static ds_status absorb(run *a, const uint64_t *b, size_t nb, ds_error *err)
             memmove(a->base, a->keys, a->n * sizeof(*a->keys));
             off = 0;
         }
-        uint64_t *grown = realloc(a->base, (off + a->n + nb) * sizeof(*grown));
+        size_t bytes = a->cap * sizeof(*a->base);
+        uint64_t *grown = ds_big_grow(a->base, &bytes, (off + a->n + nb) * sizeof(*grown));
         if (grown == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         a->base = grown;
-        a->cap = off + a->n + nb;
+        a->cap = bytes / sizeof(*grown);
     }
     size_t start;
     a->n = ds_keys_union_back(a->base + off, a->n, b, nb, &start);
@@ -538,7 +524,7 @@ static ds_status settle(win *w, ds_error *err)
         ds_status st = absorb(a, b->keys, b->n, err);
         if (st != DS_OK)
             return st;
-        free(b->base);
+        ds_big_free(b->base, b->cap * sizeof(*b->base));
         w->n_runs--;
     }
     return DS_OK;
@@ -561,11 +547,12 @@ static ds_status push_sorted(win *w, const uint64_t *keys, size_t n, ds_error *e
         w->runs = grown;
         w->cap_runs = cap;
     }
-    uint64_t *copy = malloc(n * sizeof(*copy));
+    size_t bytes;
+    uint64_t *copy = ds_big_alloc(n * sizeof(*copy), false, &bytes);
     if (copy == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     memcpy(copy, keys, n * sizeof(*copy));
-    w->runs[w->n_runs++] = (run){copy, copy, n, n};
+    w->runs[w->n_runs++] = (run){copy, copy, n, bytes / sizeof(*copy)};
     return DS_OK;
 }
 
@@ -575,9 +562,10 @@ static ds_status flush(ds_aggregate *agg, win *w, ds_error *err)
     if (w->buf_len == 0)
         return DS_OK;
     if (agg->scratch_cap < w->buf_len) {
-        free(agg->scratch);
-        agg->scratch = malloc(w->buf_cap * sizeof(*agg->scratch));
-        agg->scratch_cap = agg->scratch != NULL ? w->buf_cap : 0;
+        ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
+        size_t bytes;
+        agg->scratch = ds_big_alloc(w->buf_cap * sizeof(*agg->scratch), false, &bytes);
+        agg->scratch_cap = bytes / sizeof(*agg->scratch);
         if (agg->scratch == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     }
@@ -598,7 +586,7 @@ static ds_status flush_all(ds_aggregate *agg, ds_error *err)
         if (st != DS_OK)
             return st;
         if (!w->busy) {
-            free(w->buf);
+            ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
             w->buf = NULL;
             w->buf_cap = 0;
         }
@@ -615,7 +603,7 @@ static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
         st = absorb(a, b->keys, b->n, err);
         if (st == DS_OK) {
-            free(b->base);
+            ds_big_free(b->base, b->cap * sizeof(*b->base));
             w->n_runs--;
         }
     }
@@ -630,11 +618,12 @@ static ds_status make_room(ds_aggregate *agg, win *w, ds_error *err)
     size_t cap = w->buf_cap ? w->buf_cap * 2 : BUF_MIN_KEYS;
     if (cap > agg->buf_max)
         cap = agg->buf_max;
-    uint64_t *grown = realloc(w->buf, cap * sizeof(*grown));
+    size_t bytes = w->buf_cap * sizeof(*w->buf);
+    uint64_t *grown = ds_big_grow(w->buf, &bytes, cap * sizeof(*grown));
     if (grown == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     w->buf = grown;
-    w->buf_cap = cap;
+    w->buf_cap = bytes / sizeof(*grown);
     return DS_OK;
 }
 
@@ -662,10 +651,11 @@ static inline size_t host_hash(uint32_t host, size_t cap)
 static ds_status hosts_grow(win *w, ds_error *err)
 {
     size_t cap = w->hosts_cap ? w->hosts_cap * 2 : 64;
-    host_slot *t = calloc(cap, sizeof(*t));
-    advise_huge(t, cap * sizeof(*t));
+    size_t bytes;
+    host_slot *t = ds_big_alloc(cap * sizeof(*t), true, &bytes);
     if (t == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
+    ds_big_huge(t, bytes); /* random updates: fewer page walks */
     for (size_t i = 0; i < w->hosts_cap; i++) {
         if (!w->hosts[i].used)
             continue;
@@ -674,9 +664,10 @@ static ds_status hosts_grow(win *w, ds_error *err)
             j = (j + 1) & (cap - 1);
         t[j] = w->hosts[i];
     }
-    free(w->hosts);
+    ds_big_free(w->hosts, w->hosts_bytes);
     w->hosts = t;
     w->hosts_cap = cap;
+    w->hosts_bytes = bytes;
     return DS_OK;
 }
 
@@ -1282,6 +1273,160 @@ static void coverage_runs(const run *runs, size_t n_runs, unsigned dbits, ds_cov
     }
 }
 
+/*
+ * coverage_two - coverage_runs for two runs (ds_read_files with two workers), over the keys
+ * [x, xe) and [y, ye): a branch-free two-way merge while both have keys (a key in both advances
+ * both), then the rest of either. About 3 times as fast as the general walk, which was most of
+ * -j 2's serial end. Returns fn's first nonzero answer (the walk stops there), else 0.
+ */
+static int coverage_two(const uint64_t *x, const uint64_t *xe, const uint64_t *y,
+                        const uint64_t *ye, unsigned dbits, ds_coverage_fn fn, void *ctx)
+{
+    uint64_t pair = 0, count = 0;
+    bool have = false;
+    for (;;) {
+        uint64_t k;
+        if (x < xe && y < ye) {
+            uint64_t kx = *x, ky = *y;
+            k = kx < ky ? kx : ky;
+            x += kx <= ky;
+            y += ky <= kx;
+        } else if (x < xe) {
+            k = *x++;
+        } else if (y < ye) {
+            k = *y++;
+        } else {
+            break;
+        }
+        if (have && k >> dbits == pair) {
+            count++;
+            continue;
+        }
+        if (have) {
+            ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+            int stop = fn(ctx, &cov);
+            if (stop != 0)
+                return stop;
+        }
+        have = true;
+        pair = k >> dbits;
+        count = 1;
+    }
+    if (have) {
+        ds_coverage cov = {(uint32_t)(pair >> 16), (uint16_t)(pair & 0xffff), count};
+        return fn(ctx, &cov);
+    }
+    return 0;
+}
+
+/* The upper half of a two-run walk, done by a second thread into a list of coverages. */
+typedef struct half_walk {
+    const uint64_t *x, *xe, *y, *ye;
+    unsigned dbits;
+    ds_coverage *cov;
+    size_t n, cap;
+    bool failed; /* out of memory: the caller walks this half itself */
+} half_walk;
+
+static int collect_cov(void *ctx, const ds_coverage *c)
+{
+    half_walk *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 65536;
+        ds_coverage *grown = realloc(h->cov, cap * sizeof(*grown));
+        if (grown == NULL) {
+            h->failed = true;
+            return 1;
+        }
+        h->cov = grown;
+        h->cap = cap;
+    }
+    h->cov[h->n++] = *c;
+    return 0;
+}
+
+static void *half_walk_main(void *arg)
+{
+    half_walk *h = arg;
+    coverage_two(h->x, h->xe, h->y, h->ye, h->dbits, collect_cov, h);
+    return NULL;
+}
+
+/* Below this many keys a second thread is not worth starting. */
+#define PARALLEL_WALK_MIN ((size_t)1 << 20)
+
+/*
+ * coverage_two_parallel - the two-run walk in two parts split at a (block, port) pair: the
+ * upper part's coverages are collected by a second thread while this one walks the lower part
+ * (calling fn), then handed to fn in order: the same calls as one walk.
+ */
+static void coverage_two_parallel(const run *a, const run *b, unsigned dbits, ds_coverage_fn fn,
+                                  void *ctx)
+{
+    const uint64_t *x = a->keys, *xe = x + a->n, *y = b->keys, *ye = y + b->n;
+    /* The first key of the pair of a key 70% into a: every key of a pair is on one side. This
+       thread walks the lower 70% and calls fn as it goes, the other collects the rest (which
+       costs about twice as much per key), then this one hands it to fn: both end together. */
+    uint64_t pivot = x[a->n / 10 * 7] >> dbits << dbits;
+    size_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < pivot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const uint64_t *xm = x + lo;
+    lo = 0;
+    hi = b->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (y[mid] < pivot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const uint64_t *ym = y + lo;
+    /* At most one coverage per key: room for them all at once (pages are touched as used). */
+    size_t most = (size_t)(xe - xm) + (size_t)(ye - ym);
+    half_walk h = {xm, xe, ym, ye, dbits, malloc(most * sizeof(ds_coverage)), 0, most, false};
+    if (h.cov == NULL)
+        h.cap = 0;
+    pthread_t t;
+    bool started = pthread_create(&t, NULL, half_walk_main, &h) == 0;
+    int stop = coverage_two(x, xm, y, ym, dbits, fn, ctx);
+    if (!started) {
+        if (stop == 0)
+            coverage_two(xm, xe, ym, ye, dbits, fn, ctx);
+        return;
+    }
+    pthread_join(t, NULL);
+    if (stop == 0 && h.failed) {
+        coverage_two(xm, xe, ym, ye, dbits, fn, ctx);
+    } else {
+        for (size_t k = 0; k < h.n && stop == 0; k++)
+            stop = fn(ctx, &h.cov[k]);
+    }
+    free(h.cov);
+}
+
+void ds_aggregate_set_threads(ds_aggregate *agg, unsigned threads)
+{
+    agg->walk_threads = threads;
+}
+
+size_t ds_aggregate_key_count(const ds_aggregate *agg)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < agg->n_wins; i++) {
+        const win *w = agg->wins[i];
+        n += w->buf_len;
+        for (size_t r = 0; r < w->n_runs; r++)
+            n += w->runs[r].n;
+    }
+    return n;
+}
+
 ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, void *ctx,
                                 ds_error *err)
 {
@@ -1292,6 +1437,14 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
     if (st != DS_OK)
         return st;
     /* A few runs (the workers' of ds_read_files) are walked as they are. */
+    if (w->n_runs == 2) {
+        const run *a = &w->runs[0], *b = &w->runs[1];
+        if (agg->walk_threads >= 2 && a->n + b->n >= PARALLEL_WALK_MIN)
+            coverage_two_parallel(a, b, agg->dbits, fn, ctx);
+        else
+            coverage_two(a->keys, a->keys + a->n, b->keys, b->keys + b->n, agg->dbits, fn, ctx);
+        return DS_OK;
+    }
     if (w->n_runs > 1 && w->n_runs <= MERGE_WALK_RUNS) {
         coverage_runs(w->runs, w->n_runs, agg->dbits, fn, ctx);
         return DS_OK;
@@ -1414,11 +1567,11 @@ ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err)
         ds_status st = compact(agg, w, err);
         if (st != DS_OK)
             return st;
-        free(w->buf);
+        ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));
         w->buf = NULL;
         w->buf_cap = 0;
     }
-    free(agg->scratch);
+    ds_big_free(agg->scratch, agg->scratch_cap * sizeof(*agg->scratch));
     agg->scratch = NULL;
     agg->scratch_cap = 0;
     return DS_OK;

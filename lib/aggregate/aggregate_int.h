@@ -32,4 +32,14 @@ ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err);
  */
 ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *err);
 
+/*
+ * ds_aggregate_set_threads - how many threads ds_aggregate_coverage() may use (default 1): with
+ * 2 or more, a window of two runs (ds_read_files' two workers) is walked in two halves at once.
+ * ds_read_files() passes its worker count.
+ */
+void ds_aggregate_set_threads(ds_aggregate *agg, unsigned threads);
+
+/* ds_aggregate_key_count - tuple keys held, in runs and buffers (a key may be in several). */
+size_t ds_aggregate_key_count(const ds_aggregate *agg);
+
 #endif

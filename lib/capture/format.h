@@ -22,6 +22,12 @@ typedef struct ds_format_ctx {
     ds_capture_stats *stats;
     uint32_t file_index; /* copied into every ds_packet */
     int ts_digits;       /* finest timestamp resolution seen, in decimal digits (0..9) */
+    /*
+     * Parallel reading of one file: next() stops before the first record (pcapng: block)
+     * that starts at or after this stream offset and sets at_limit (UINT64_MAX: no limit).
+     */
+    uint64_t limit;
+    bool at_limit;
 } ds_format_ctx;
 
 typedef struct ds_format_reader {
@@ -40,6 +46,16 @@ typedef struct ds_format_reader {
      */
     ds_status (*next)(void *state, ds_packet *pkts, size_t max, size_t *n, ds_error *err);
     void (*free_state)(void *state);
+    /*
+     * split - optional (NULL: the format is never read in parallel). `first` is the state of
+     * a reader opened at the start of the file; ctx->in is a stream of the same file at some
+     * offset. Find the first place at or after it where a record (pcapng: block) certainly
+     * seems to begin, consume the bytes before it and make *state a reader's state there, or
+     * leave *state NULL when no such place is found close enough. The place is a guess: the
+     * reader of the preceding bytes confirms it (ds_reader_at_limit), since record data can
+     * look like headers.
+     */
+    ds_status (*split)(const void *first, void **state, ds_format_ctx *ctx, ds_error *err);
 } ds_format_reader;
 
 /* ds_format_magic - do the first n bytes start a capture in a format we read? */

@@ -154,12 +154,20 @@ pcap_batch(pcap_state *s, ds_packet *pkts, size_t max, size_t *n_out, ds_error *
     const int64_t frac_ns = nsec ? 1 : 1000;
     uint64_t records = 0;
     int64_t first = st->first_ts_ns, last = st->last_ts_ns;
+    const uint64_t limit = s->ctx->limit;
     size_t n = 0;
     ds_status rc = DS_OK;
 
     while (n < max) {
         const uint8_t *p;
         size_t avail;
+        uint64_t at = ds_stream_offset(in);
+        if (at >= limit) {
+            s->ctx->at_limit = true;
+            break;
+        }
+        /* Records that start before the limit are this reader's. */
+        size_t lim = limit - at > SIZE_MAX ? SIZE_MAX : (size_t)(limit - at);
         rc = ds_stream_need(in, s->want, &p, &avail, err);
         if (rc != DS_OK)
             break;
@@ -173,7 +181,7 @@ pcap_batch(pcap_state *s, ds_packet *pkts, size_t max, size_t *n_out, ds_error *
         }
         size_t pos = 0;
         s->want = hdr;
-        while (n < max && avail - pos >= hdr) {
+        while (n < max && avail - pos >= hdr && pos < lim) {
             const uint8_t *h = p + pos;
             uint32_t caplen = rd32(h + 8, big);
             if (quirks && s->lens != LENS_NORMAL) {
@@ -235,6 +243,101 @@ static void pcap_free(void *state)
     free(state);
 }
 
+/* ---- parallel reading: finding a record boundary ---- */
+
+/* A boundary is taken when this many record headers in a row fit (or the chain ends exactly
+   at the end of the file), within this many bytes of the offset asked for. */
+#define SYNC_CHAIN  8
+#define SYNC_SEARCH (256u * 1024u)
+
+/*
+ * sync_header - whether h could be a record header of this file: the captured length within
+ * the snapshot length and at most the wire length, a wire length from 1 to DS_MAX_RECORD, the
+ * fraction of a second below one second. Stricter than reading (which looks at the captured
+ * length only), so that a boundary is rarely guessed where there is none.
+ */
+static bool sync_header(const pcap_state *f, const uint8_t *h, uint32_t *caplen)
+{
+    uint32_t frac = rd32(h + 4, f->big), cap = rd32(h + 8, f->big), wire = rd32(h + 12, f->big);
+    *caplen = cap;
+    return cap <= f->max_len && cap <= wire && wire >= 1 && wire <= DS_MAX_RECORD &&
+           frac < (f->nsec ? 1000000000u : 1000000u);
+}
+
+/* sync_chain - whether SYNC_CHAIN headers follow one another from p[c] (or end at the file's
+   end, which is at p[avail] when at_end): 1 yes, 0 no, -1 when more bytes are needed. */
+static int sync_chain(const pcap_state *f, const uint8_t *p, size_t avail, size_t c, bool at_end)
+{
+    size_t pos = c;
+    for (int k = 0; k < SYNC_CHAIN; k++) {
+        if (pos == avail && at_end)
+            return k > 0;
+        uint32_t caplen;
+        if (avail - pos < PCAP_REC_HDR)
+            return at_end ? 0 : -1;
+        if (!sync_header(f, p + pos, &caplen))
+            return 0;
+        if (avail - pos - PCAP_REC_HDR < caplen)
+            return at_end ? 0 : -1;
+        pos += PCAP_REC_HDR + caplen;
+    }
+    return 1;
+}
+
+static ds_status pcap_split(const void *first, void **out, ds_format_ctx *ctx, ds_error *err)
+{
+    const pcap_state *f = first;
+    *out = NULL;
+    if (f->lens != LENS_NORMAL || f->rec_hdr != PCAP_REC_HDR)
+        return DS_OK; /* the length-order variants are read by one reader */
+    /* The bytes are asked for a little at a time: most boundaries are found in the first few
+       KiB, and the tests split small files at thousands of places. */
+    size_t want = 64u * 1024u, c = 0;
+    for (;;) {
+        const uint8_t *p;
+        size_t avail;
+        ds_status rc = ds_stream_need(ctx->in, want, &p, &avail, err);
+        if (rc != DS_OK)
+            return rc;
+        bool at_end = avail < want;
+        int found = 0;
+        for (; c < SYNC_SEARCH && c < avail; c++) {
+            found = sync_chain(f, p, avail, c, at_end);
+            if (found > 0)
+                break;
+            if (found < 0) {
+                if (want < DS_STREAM_MAX_NEED)
+                    break;
+                found = 0; /* longer than the largest window: not here */
+            }
+        }
+        if (found < 0) {
+            want *= 2; /* the chain needs more bytes: look at the same place again */
+            continue;
+        }
+        if (found == 0) {
+            if (c < SYNC_SEARCH && !at_end && want < DS_STREAM_MAX_NEED) {
+                want *= 2;
+                continue;
+            }
+            return DS_OK; /* no boundary close enough */
+        }
+        pcap_state *s = malloc(sizeof(*s));
+        if (s == NULL)
+            return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_stream_name(ctx->in));
+        *s = *f;
+        s->ctx = ctx;
+        s->want = s->rec_hdr;
+        s->done = false;
+        ds_stream_consume(ctx->in, c);
+        ds_format_add_linktype(ctx->stats, s->linktype);
+        if (ctx->ts_digits < (s->nsec ? 9 : 6))
+            ctx->ts_digits = s->nsec ? 9 : 6;
+        *out = s;
+        return DS_OK;
+    }
+}
+
 const ds_format_reader ds_pcap_format = {
-    "pcap", DS_FORMAT_PCAP, pcap_probe, pcap_open, pcap_next, pcap_free,
+    "pcap", DS_FORMAT_PCAP, pcap_probe, pcap_open, pcap_next, pcap_free, pcap_split,
 };

@@ -500,5 +500,5 @@ static void ng_free(void *state)
 }
 
 const ds_format_reader ds_pcapng_format = {
-    "pcapng", DS_FORMAT_PCAPNG, ng_probe, ng_open, ng_next, ng_free,
+    "pcapng", DS_FORMAT_PCAPNG, ng_probe, ng_open, ng_next, ng_free, NULL,
 };

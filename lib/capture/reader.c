@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "capture/format.h"
+#include "capture/split.h"
 #include "capture/stream.h"
 
 /* Every capture format, probed in this order. */
@@ -32,6 +33,7 @@ struct ds_reader {
     const ds_format_reader *fmt;
     void *fmt_state;
     ds_capture_stats stats;
+    uint64_t start; /* the offset reading began at (0, or a ds_reader_open_at boundary) */
     bool ended;
     ds_error failure; /* status != DS_OK: every further next() returns it */
 };
@@ -86,6 +88,7 @@ static ds_reader *reader_new(uint32_t file_index)
         return NULL;
     r->ctx.stats = &r->stats;
     r->ctx.file_index = file_index;
+    r->ctx.limit = UINT64_MAX;
     r->stats.first_ts_ns = INT64_MAX;
     r->stats.last_ts_ns = INT64_MIN;
     return r;
@@ -146,7 +149,7 @@ ds_status ds_reader_next(ds_reader *r, ds_packet *pkts, size_t max, size_t *n, d
         return DS_OK;
     size_t got = 0;
     ds_status rc = r->fmt->next(r->fmt_state, pkts, max, &got, &r->failure);
-    r->stats.bytes = ds_stream_offset(r->ctx.in);
+    r->stats.bytes = ds_stream_offset(r->ctx.in) - r->start;
     if (ds_stream_truncated(r->ctx.in))
         r->stats.truncated = true;
     if (rc != DS_OK) {
@@ -158,10 +161,79 @@ ds_status ds_reader_next(ds_reader *r, ds_packet *pkts, size_t max, size_t *n, d
         return report_failure(r, err);
     }
     ds_error_clear(&r->failure);
-    if (got == 0)
+    if (got == 0 && !r->ctx.at_limit)
         r->ended = true;
     *n = got;
     return DS_OK;
+}
+
+bool ds_reader_can_split(const ds_reader *r)
+{
+    return r->fmt != NULL && r->fmt->split != NULL && ds_stream_can_open_at(r->ctx.in);
+}
+
+ds_status ds_reader_open_at(ds_reader **out, const ds_reader *first, uint64_t offset, ds_error *err)
+{
+    *out = NULL;
+    if (!ds_reader_can_split(first))
+        return ds_error_set(err, DS_ERR_INVALID, "%s: cannot be read from an offset",
+                            ds_reader_name(first));
+    ds_reader *r = reader_new(first->ctx.file_index);
+    if (r == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_reader_name(first));
+    r->fmt = first->fmt;
+    ds_status rc = ds_stream_open_at(&r->ctx.in, first->ctx.in, offset, err);
+    if (rc == DS_OK)
+        rc = r->fmt->split(first->fmt_state, &r->fmt_state, &r->ctx, err);
+    if (rc != DS_OK || r->fmt_state == NULL) {
+        ds_reader_free(r);
+        return rc;
+    }
+    r->start = ds_stream_offset(r->ctx.in);
+    *out = r;
+    return DS_OK;
+}
+
+void ds_reader_set_limit(ds_reader *r, uint64_t limit)
+{
+    r->ctx.limit = limit;
+    r->ctx.at_limit = false;
+}
+
+bool ds_reader_at_limit(const ds_reader *r, uint64_t *offset)
+{
+    *offset = ds_stream_offset(r->ctx.in);
+    return r->ctx.at_limit && r->failure.status == DS_OK;
+}
+
+uint64_t ds_reader_offset(const ds_reader *r)
+{
+    return ds_stream_offset(r->ctx.in);
+}
+
+void ds_capture_stats_add(ds_capture_stats *into, const ds_capture_stats *from)
+{
+    into->records += from->records;
+    into->ipv4 += from->ipv4;
+    into->ipv6 += from->ipv6;
+    into->non_ip += from->non_ip;
+    into->unknown_linktype += from->unknown_linktype;
+    into->short_records += from->short_records;
+    into->bad_ip += from->bad_ip;
+    into->tcp += from->tcp;
+    into->udp += from->udp;
+    into->icmp += from->icmp;
+    into->other_proto += from->other_proto;
+    into->fragments += from->fragments;
+    into->syn += from->syn;
+    into->bytes += from->bytes;
+    if (from->first_ts_ns < into->first_ts_ns)
+        into->first_ts_ns = from->first_ts_ns;
+    if (from->last_ts_ns > into->last_ts_ns)
+        into->last_ts_ns = from->last_ts_ns;
+    into->truncated = into->truncated || from->truncated;
+    for (uint32_t i = 0; i < from->n_linktypes; i++)
+        ds_format_add_linktype(into, from->linktypes[i]);
 }
 
 const ds_capture_stats *ds_reader_stats(const ds_reader *r)

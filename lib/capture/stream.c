@@ -57,7 +57,9 @@ typedef struct ds_src {
     const uint8_t *next; /* unread bytes */
     size_t avail;
     bool eof;
-    int read_errno; /* set when a read failed */
+    int read_errno;  /* set when a read failed */
+    bool positioned; /* read with pread() at pos (a reader of a byte range of the file) */
+    uint64_t pos;
 } ds_src;
 
 /*
@@ -916,6 +918,54 @@ fail:
     return rc;
 }
 
+ds_status ds_stream_open_at(ds_stream **out, const ds_stream *first, uint64_t offset, ds_error *err)
+{
+    *out = NULL;
+    if (first->dec != NULL || first->src.fd < 0)
+        return ds_error_set(err, DS_ERR_INVALID, "%s: only an uncompressed file opens at an offset",
+                            first->name);
+    ds_stream *s = stream_new(first->name);
+    if (s == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", first->name);
+    ds_status rc = DS_OK;
+    /* The same file (not the path again, which may name another file by now), opened anew
+       through /proc so that the kernel's readahead follows each reader on its own (a dup()
+       shares one readahead state, which two readers far apart make look random); a dup()
+       where /proc is not there. pread() keeps the readers' positions apart either way. */
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", first->src.fd);
+    s->src.fd = open(proc, O_RDONLY | O_CLOEXEC);
+    struct stat a, b;
+    if (s->src.fd >= 0 && (fstat(s->src.fd, &a) != 0 || fstat(first->src.fd, &b) != 0 ||
+                           a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        close(s->src.fd);
+        s->src.fd = -1;
+    }
+    if (s->src.fd < 0)
+        s->src.fd = fcntl(first->src.fd, F_DUPFD_CLOEXEC, 0);
+    if (s->src.fd < 0) {
+        rc = ds_error_set(err, DS_ERR_IO, "%s: %s", first->name, strerror(errno));
+        goto fail;
+    }
+    posix_fadvise(s->src.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    s->src.own_fd = true;
+    s->src.positioned = true;
+    s->src.pos = offset;
+    s->cap = WINDOW_SIZE;
+    s->buf = malloc(s->cap);
+    if (s->buf == NULL) {
+        rc = ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", first->name);
+        goto fail;
+    }
+    s->win = s->buf;
+    s->win_off = offset;
+    *out = s;
+    return DS_OK;
+fail:
+    ds_stream_free(s);
+    return rc;
+}
+
 ds_status ds_stream_open_mem(ds_stream **out, const void *data, size_t len, const char *name,
                              ds_error *err)
 {
@@ -961,9 +1011,12 @@ static size_t fill(ds_stream *s, uint8_t *out, size_t len)
             return n;
         }
         for (;;) {
-            ssize_t got = read(src->fd, out, len);
-            if (got > 0)
+            ssize_t got = src->positioned ? pread(src->fd, out, len, (off_t)src->pos)
+                                          : read(src->fd, out, len);
+            if (got > 0) {
+                src->pos += (uint64_t)got;
                 return (size_t)got;
+            }
             if (got == 0) {
                 s->state = IN_END;
                 return 0;
@@ -1067,6 +1120,12 @@ ds_status ds_stream_skip(ds_stream *s, uint64_t n, uint64_t *skipped, ds_error *
     }
     *skipped = done;
     return rc;
+}
+
+bool ds_stream_can_open_at(const ds_stream *s)
+{
+    struct stat st;
+    return s->dec == NULL && s->src.fd >= 0 && fstat(s->src.fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 uint64_t ds_stream_offset(const ds_stream *s)

@@ -44,6 +44,21 @@ ds_status ds_stream_open_mem(ds_stream **out, const void *data, size_t len, cons
                              ds_error *err);
 
 /*
+ * ds_stream_can_open_at - whether s is an uncompressed regular file, which other streams may
+ * read from any offset (ds_stream_open_at).
+ */
+bool ds_stream_can_open_at(const ds_stream *s);
+
+/*
+ * ds_stream_open_at - a second stream over the same open file as `first` (one that
+ * ds_stream_can_open_at accepts), starting at byte `offset`; it reads with pread(), so both
+ * read at once (parallel reading of one file, lib/pipeline/read.c). No sniffing: the bytes
+ * are the file's.
+ */
+ds_status ds_stream_open_at(ds_stream **out, const ds_stream *first, uint64_t offset,
+                            ds_error *err);
+
+/*
  * ds_stream_need - make at least want bytes (<= DS_STREAM_MAX_NEED) of decompressed input
  * available at *data, *avail >= want, unless the input ends first: then *avail < want and it
  * is everything left. Returns DS_OK, or an error (I/O, damaged compressed data, garbage after

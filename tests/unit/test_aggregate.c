@@ -402,11 +402,87 @@ static void test_host_counts_beyond_32_bits(void **state)
     ds_darknet_free(d);
 }
 
+/* A coverage callback that records the calls and stops after `stop` of them (0: never). */
+typedef struct cov_rec {
+    cov_list l;
+    size_t stop;
+} cov_rec;
+
+static int record_cov(void *ctx, const ds_coverage *cov)
+{
+    cov_rec *r = ctx;
+    collect(&r->l, cov);
+    return r->stop != 0 && r->l.n == r->stop;
+}
+
+/*
+ * The walk over two runs of more than a million keys in two halves at once (two threads)
+ * makes the same calls, in the same order, as the walk on one thread and as the walk of the
+ * merged keys; a callback that stops the walk early (in either half) gets the same calls too.
+ */
+static void test_parallel_walk(void **state)
+{
+    (void)state;
+    enum { N = 1500000 };
+    rng = 0x243f6a8885a308d3ull;
+    ds_darknet *d = ds_darknet_new();
+    ds_error err;
+    assert_int_equal(ds_darknet_add(d, "10.64.0.0/12", NULL, &err), DS_OK);
+    assert_int_equal(ds_darknet_finish(d, NULL, &err), DS_OK);
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
+    ds_packet *p = calloc(N, sizeof(*p));
+    assert_non_null(p);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t r = rnd();
+        p[i].ts_ns = T_2019_01 + (int64_t)(r % 86400) * NS;
+        p[i].src = (uint32_t)(r >> 32) % 4 ? 0x0a000000u | (uint32_t)(r >> 40) % 2048 : (uint32_t)r;
+        p[i].dst = 0x0a400000u | (uint32_t)(rnd() % (1u << 20));
+        p[i].dport = (uint16_t)(1 + (r >> 24) % 300);
+        p[i].proto = DS_PROTO_TCP;
+        p[i].pkt_flags = DS_PKT_PORTS;
+        p[i].tcp_flags = DS_TCP_SYN;
+    }
+    ds_aggregate *a = new_agg(&cfg, 0, 0), *b = new_agg(&cfg, 0, 0), *m = new_agg(&cfg, 0, 0);
+    /* Two workers' aggregates with overlapping keys (the middle third in both). */
+    assert_int_equal(ds_aggregate_add(a, p, N * 2 / 3, &err), DS_OK);
+    assert_int_equal(ds_aggregate_add(b, p + N / 3, N - N / 3, &err), DS_OK);
+    assert_int_equal(ds_aggregate_add(m, p, N, &err), DS_OK);
+    assert_int_equal(ds_aggregate_compact_all(a, &err), DS_OK);
+    assert_int_equal(ds_aggregate_compact_all(b, &err), DS_OK);
+    assert_int_equal(ds_aggregate_absorb(a, b, &err), DS_OK);
+    ds_aggregate_free(b);
+    assert_int_equal(ds_aggregate_window_count(a), 1);
+    cov_rec want = {{malloc(N * 8), malloc(N * 8), 0}, 0};
+    assert_int_equal(ds_aggregate_coverage(m, 0, record_cov, &want, &err), DS_OK);
+    assert_true(want.l.n > 1000);
+    const size_t stops[] = {0, 1, 7, want.l.n / 2, want.l.n / 10 * 8, want.l.n - 1, want.l.n + 5};
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        ds_aggregate_set_threads(a, threads);
+        for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
+            cov_rec got = {{malloc(N * 8), malloc(N * 8), 0}, stops[k]};
+            assert_int_equal(ds_aggregate_coverage(a, 0, record_cov, &got, &err), DS_OK);
+            size_t n = stops[k] == 0 || stops[k] > want.l.n ? want.l.n : stops[k];
+            assert_int_equal(got.l.n, n);
+            assert_memory_equal(got.l.pair, want.l.pair, n * 8);
+            assert_memory_equal(got.l.count, want.l.count, n * 8);
+            free(got.l.pair);
+            free(got.l.count);
+        }
+    }
+    free(want.l.pair);
+    free(want.l.count);
+    ds_aggregate_free(a);
+    ds_aggregate_free(m);
+    free(p);
+    ds_darknet_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_oracle),
         cmocka_unit_test(test_absorb_and_walk),
+        cmocka_unit_test(test_parallel_walk),
         cmocka_unit_test(test_host_counts_beyond_32_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
