@@ -1355,6 +1355,20 @@ static void *half_walk_main(void *arg)
 /* Below this many keys a second thread is not worth starting. */
 #define PARALLEL_WALK_MIN ((size_t)1 << 20)
 
+/* lower_bound - the index of the first of the n sorted keys x that is >= key (n if none). */
+static size_t lower_bound(const uint64_t *x, size_t n, uint64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /*
  * coverage_two_parallel - the two-run walk in two parts split at a (block, port) pair: the
  * upper part's coverages are collected by a second thread while this one walks the lower part
@@ -1368,25 +1382,8 @@ static void coverage_two_parallel(const run *a, const run *b, unsigned dbits, ds
        thread walks the lower 70% and calls fn as it goes, the other collects the rest (which
        costs about twice as much per key), then this one hands it to fn: both end together. */
     uint64_t pivot = x[a->n / 10 * 7] >> dbits << dbits;
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (x[mid] < pivot)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    const uint64_t *xm = x + lo;
-    lo = 0;
-    hi = b->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (y[mid] < pivot)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    const uint64_t *ym = y + lo;
+    const uint64_t *xm = x + lower_bound(x, a->n, pivot);
+    const uint64_t *ym = y + lower_bound(y, b->n, pivot);
     /* At most one coverage per key: room for them all at once (pages are touched as used). */
     size_t most = (size_t)(xe - xm) + (size_t)(ye - ym);
     half_walk h = {xm, xe, ym, ye, dbits, malloc(most * sizeof(ds_coverage)), 0, most, false};
