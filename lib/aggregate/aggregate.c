@@ -1037,6 +1037,63 @@ static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
     return true;
 }
 
+/*
+ * win_add_counts - add fw's packet counts, time range, darknet addresses seen and buffered
+ * keys to w (into's window of the same id); its runs are the caller's (copied or moved).
+ */
+static ds_status win_add_counts(ds_aggregate *into, win *w, const win *fw, ds_error *err)
+{
+    w->packets += fw->packets;
+    w->syn_packets += fw->syn_packets;
+    w->syn_all += fw->syn_all;
+    w->outside_darknet += fw->outside_darknet;
+    if (fw->first_ts_ns < w->first_ts_ns)
+        w->first_ts_ns = fw->first_ts_ns;
+    if (fw->last_ts_ns > w->last_ts_ns)
+        w->last_ts_ns = fw->last_ts_ns;
+    for (size_t s = 0; s < SLOT_WORDS; s++)
+        w->slots[s] |= fw->slots[s];
+    for (size_t k = 0; k < fw->buf_len; k++) {
+        ds_status st = add_key(into, w, fw->buf[k], err);
+        if (st != DS_OK)
+            return st;
+    }
+    return DS_OK;
+}
+
+/* win_add_hosts - add fw's per-host counts and header value counts to w. */
+static ds_status win_add_hosts(win *w, const win *fw, ds_error *err)
+{
+    for (size_t h = 0; h < fw->hosts_cap; h++) {
+        const host_slot *s = &fw->hosts[h];
+        if (!s->used)
+            continue;
+        ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+        ds_status st = host_add(w, &c, err);
+        if (st != DS_OK)
+            return st;
+    }
+    for (size_t h = 0; h < fw->n_spill; h++) {
+        ds_status st = host_add(w, &fw->spill[h], err);
+        if (st != DS_OK)
+            return st;
+    }
+    hosts_changed(w);
+    for (int f = 0; f < 2; f++) {
+        const vmap *m = &fw->values[f];
+        for (size_t k = 0; k < m->cap; k++) {
+            uint64_t key = m->slot[k].key;
+            if (key == 0)
+                continue;
+            ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
+                                    m->slot[k].count, err);
+            if (st != DS_OK)
+                return st;
+        }
+    }
+    return DS_OK;
+}
+
 ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_error *err)
 {
     if (!same_config(&into->cfg, &from->cfg))
@@ -1049,53 +1106,16 @@ ds_status ds_aggregate_merge(ds_aggregate *into, const ds_aggregate *from, ds_er
         win *w = find_window(into, fw->id);
         if (w == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        w->packets += fw->packets;
-        w->syn_packets += fw->syn_packets;
-        w->syn_all += fw->syn_all;
-        w->outside_darknet += fw->outside_darknet;
-        if (fw->first_ts_ns < w->first_ts_ns)
-            w->first_ts_ns = fw->first_ts_ns;
-        if (fw->last_ts_ns > w->last_ts_ns)
-            w->last_ts_ns = fw->last_ts_ns;
-        for (size_t s = 0; s < SLOT_WORDS; s++)
-            w->slots[s] |= fw->slots[s];
-        for (size_t k = 0; k < fw->buf_len; k++) {
-            ds_status st = add_key(into, w, fw->buf[k], err);
-            if (st != DS_OK)
-                return st;
-        }
-        for (size_t r = 0; r < fw->n_runs; r++) {
-            ds_status st = push_sorted(w, fw->runs[r].keys, fw->runs[r].n, err);
-            if (st != DS_OK)
-                return st;
-        }
-        for (size_t h = 0; h < fw->hosts_cap; h++) {
-            const host_slot *s = &fw->hosts[h];
-            if (!s->used)
-                continue;
-            ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
-            ds_status st = host_add(w, &c, err);
-            if (st != DS_OK)
-                return st;
-        }
-        for (size_t h = 0; h < fw->n_spill; h++) {
-            ds_status st = host_add(w, &fw->spill[h], err);
-            if (st != DS_OK)
-                return st;
-        }
-        hosts_changed(w);
-        for (int f = 0; f < 2; f++) {
-            const vmap *m = &fw->values[f];
-            for (size_t k = 0; k < m->cap; k++) {
-                uint64_t key = m->slot[k].key;
-                if (key == 0)
-                    continue;
-                ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
-                                        m->slot[k].count, err);
-                if (st != DS_OK)
-                    return st;
-            }
-        }
+        ds_status st = win_add_counts(into, w, fw, err);
+        if (st != DS_OK)
+            return st;
+        for (size_t r = 0; r < fw->n_runs && st == DS_OK; r++)
+            st = push_sorted(w, fw->runs[r].keys, fw->runs[r].n, err);
+        if (st != DS_OK)
+            return st;
+        st = win_add_hosts(w, fw, err);
+        if (st != DS_OK)
+            return st;
     }
     return DS_OK;
 }
@@ -1583,21 +1603,9 @@ ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *
         win *w = find_window(into, fw->id);
         if (w == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-        w->packets += fw->packets;
-        w->syn_packets += fw->syn_packets;
-        w->syn_all += fw->syn_all;
-        w->outside_darknet += fw->outside_darknet;
-        if (fw->first_ts_ns < w->first_ts_ns)
-            w->first_ts_ns = fw->first_ts_ns;
-        if (fw->last_ts_ns > w->last_ts_ns)
-            w->last_ts_ns = fw->last_ts_ns;
-        for (size_t s = 0; s < SLOT_WORDS; s++)
-            w->slots[s] |= fw->slots[s];
-        for (size_t k = 0; k < fw->buf_len; k++) {
-            ds_status st = add_key(into, w, fw->buf[k], err);
-            if (st != DS_OK)
-                return st;
-        }
+        ds_status st = win_add_counts(into, w, fw, err);
+        if (st != DS_OK)
+            return st;
         fw->buf_len = 0;
         /* The runs move: appended as they are, largest first, merged only when read. */
         if (w->n_runs + fw->n_runs > w->cap_runs) {
@@ -1617,33 +1625,9 @@ ds_status ds_aggregate_absorb(ds_aggregate *into, ds_aggregate *from, ds_error *
             w->runs[k] = fw->runs[r];
         }
         fw->n_runs = 0;
-        for (size_t h = 0; h < fw->hosts_cap; h++) {
-            const host_slot *s = &fw->hosts[h];
-            if (!s->used)
-                continue;
-            ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
-            ds_status st = host_add(w, &c, err);
-            if (st != DS_OK)
-                return st;
-        }
-        for (size_t h = 0; h < fw->n_spill; h++) {
-            ds_status st = host_add(w, &fw->spill[h], err);
-            if (st != DS_OK)
-                return st;
-        }
-        hosts_changed(w);
-        for (int f = 0; f < 2; f++) {
-            const vmap *m = &fw->values[f];
-            for (size_t k = 0; k < m->cap; k++) {
-                uint64_t key = m->slot[k].key;
-                if (key == 0)
-                    continue;
-                ds_status st = vmap_add(&w->values[f], (uint32_t)(key >> 16), (uint16_t)key,
-                                        m->slot[k].count, err);
-                if (st != DS_OK)
-                    return st;
-            }
-        }
+        st = win_add_hosts(w, fw, err);
+        if (st != DS_OK)
+            return st;
         win_free(fw);
         from->wins[i] = NULL;
     }

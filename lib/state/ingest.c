@@ -220,6 +220,22 @@ static void fill_source(ds_state_source *src, const char *path, const uint8_t *i
     src->failed = failed;
 }
 
+/*
+ * hash_result - the finished hasher's digest (the source id) and size into id and *size; false
+ * with *st and *err set when hashing failed.
+ */
+static bool hash_result(const hasher *h, uint8_t *id, uint64_t *size, ds_status *st, ds_error *err)
+{
+    if (h->status != DS_OK) {
+        *st = h->status;
+        *err = h->err;
+        return false;
+    }
+    memcpy(id, h->digest, DS_STATE_ID_LEN);
+    *size = h->size;
+    return true;
+}
+
 static void ingest_file(job *j, size_t index, ds_packet *batch)
 {
     const char *path = j->inputs->paths[index];
@@ -256,13 +272,8 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
     } else if (likely_known(j, path, recorded)) {
         /* Probably a file of an earlier run: hash it first, and decode only if it is new. */
         hash_main(&h);
-        if (h.status != DS_OK) {
-            st = h.status;
-            err = h.err;
+        if (!hash_result(&h, id, &size, &st, &err))
             goto failed;
-        }
-        memcpy(id, h.digest, sizeof(id));
-        size = h.size;
         bool found = false;
         if (!lookup(j, id, &existing, &found))
             goto out;
@@ -307,13 +318,8 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
             if (!checked && hashing && atomic_load(&h.done)) {
                 pthread_join(h.thread, NULL);
                 hashing = false;
-                if (h.status != DS_OK) {
-                    st = h.status;
-                    err = h.err;
+                if (!hash_result(&h, id, &size, &st, &err))
                     goto failed;
-                }
-                memcpy(id, h.digest, sizeof(id));
-                size = h.size;
                 bool found = false;
                 if (!lookup(j, id, &existing, &found))
                     goto out;
@@ -328,13 +334,8 @@ static void ingest_file(job *j, size_t index, ds_packet *batch)
     if (hashing) {
         pthread_join(h.thread, NULL);
         hashing = false;
-        if (h.status != DS_OK) {
-            st = h.status;
-            err = h.err;
+        if (!hash_result(&h, id, &size, &st, &err))
             goto failed;
-        }
-        memcpy(id, h.digest, sizeof(id));
-        size = h.size;
     }
     if (!checked) {
         bool found = false;

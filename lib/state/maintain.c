@@ -54,7 +54,7 @@ static ds_status fold(ds_state *st, int64_t win, ds_error *err)
     sqlite3_stmt *sel = NULL, *absorb = NULL;
     ds_status s = ds_aggregate_new(&agg, &st->cfg, err);
     if (s == DS_OK)
-        s = ds_state_prepare(st, "SELECT digest, data, rowid FROM tuples WHERE win = ?", &sel,
+        s = ds_state_prepare(st, "SELECT win, data, rowid, digest FROM tuples WHERE win = ?", &sel,
                              "compacting tuples", err);
     if (s == DS_OK)
         s = ds_state_prepare(st, "INSERT OR IGNORE INTO absorbed (win, digest) VALUES (?, ?)",
@@ -64,27 +64,12 @@ static ds_status fold(ds_state *st, int64_t win, ds_error *err)
     sqlite3_bind_int64(sel, 1, win);
     int rc;
     while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        uint64_t *keys;
-        size_t n;
-        s = ds_blob_decode_tuples(sqlite3_column_blob(sel, 1), (size_t)sqlite3_column_bytes(sel, 1),
-                                  &keys, &n, err);
-        if (s == DS_OK) {
-            ds_agg_window_data w = {.id = win,
-                                    .first_ts_ns = INT64_MAX,
-                                    .last_ts_ns = INT64_MIN,
-                                    .keys = keys,
-                                    .n_keys = n};
-            s = ds_aggregate_window_import(agg, &w, err);
-            free(keys);
-        }
-        if (s != DS_OK) {
-            ds_error_prefix(err, "%s: window %" PRId64 ", tuples row %lld", st->path, win,
-                            (long long)sqlite3_column_int64(sel, 2));
+        s = ds_state_import_tuples(st, agg, sel, err);
+        if (s != DS_OK)
             goto out;
-        }
-        if (sqlite3_column_bytes(sel, 0) == 32) {
+        if (sqlite3_column_bytes(sel, 3) == 32) {
             sqlite3_bind_int64(absorb, 1, win);
-            sqlite3_bind_blob(absorb, 2, sqlite3_column_blob(sel, 0), 32, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(absorb, 2, sqlite3_column_blob(sel, 3), 32, SQLITE_TRANSIENT);
             int arc = sqlite3_step(absorb);
             sqlite3_reset(absorb);
             if (arc != SQLITE_DONE) {
@@ -150,13 +135,10 @@ ds_status ds_state_compact_window(ds_state *st, int64_t win, unsigned max_rows, 
         return s;
     }
     s = fold(st, win, err);
-    if (s == DS_OK && st->opt.test_commit_delay_ms > 0) {
-        struct timespec ts = {st->opt.test_commit_delay_ms / 1000,
-                              (long)(st->opt.test_commit_delay_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (s == DS_OK)
+    if (s == DS_OK) {
+        ds_state_test_delay(st);
         s = ds_state_commit_tx(st, "compacting tuples", err);
+    }
     if (s != DS_OK)
         ds_state_rollback(st);
     return s;

@@ -1049,7 +1049,7 @@ ds_status ds_state_insert_tuple_row(ds_state *st, int64_t win, const uint8_t dig
     return s;
 }
 
-static void test_delay(const ds_state *st)
+void ds_state_test_delay(const ds_state *st)
 {
     if (st->opt.test_commit_delay_ms == 0)
         return;
@@ -1111,7 +1111,7 @@ static ds_status commit_rows(ds_state *st, const ds_state_contrib *c, ds_state_m
         sqlite3_bind_blob64(ins, 5, r->blob.data, r->blob.len, SQLITE_STATIC);
         s = bind_step(st, ins, "writing counters", err);
         if (i == 0)
-            test_delay(st);
+            ds_state_test_delay(st);
     }
     sqlite3_finalize(del);
     sqlite3_finalize(ins);
@@ -1134,7 +1134,7 @@ ds_status ds_state_commit(ds_state *st, const ds_state_contrib *c, ds_state_mode
         return DS_OK;
     }
     if (s == DS_OK) {
-        test_delay(st);
+        ds_state_test_delay(st);
         s = ds_state_commit_tx(st, "committing a source", err);
     }
     if (s != DS_OK) {
@@ -1143,6 +1143,31 @@ ds_status ds_state_commit(ds_state *st, const ds_state_contrib *c, ds_state_mode
     }
     for (size_t i = 0; i < c->n_wins && s == DS_OK; i++)
         s = ds_state_compact_window(st, c->wins[i], st->opt.compact_rows, err);
+    return s;
+}
+/*
+ * ds_state_import_tuples - the tuples row at stmt (columns: win, data, rowid) into agg; errors
+ * name the state, the window and the row.
+ */
+ds_status ds_state_import_tuples(ds_state *st, ds_aggregate *agg, sqlite3_stmt *stmt, ds_error *err)
+{
+    int64_t win = sqlite3_column_int64(stmt, 0);
+    uint64_t *keys;
+    size_t n;
+    ds_status s = ds_blob_decode_tuples(sqlite3_column_blob(stmt, 1),
+                                        (size_t)sqlite3_column_bytes(stmt, 1), &keys, &n, err);
+    if (s == DS_OK) {
+        ds_agg_window_data w = {.id = win,
+                                .first_ts_ns = INT64_MAX,
+                                .last_ts_ns = INT64_MIN,
+                                .keys = keys,
+                                .n_keys = n};
+        s = ds_aggregate_window_import(agg, &w, err);
+        free(keys);
+    }
+    if (s != DS_OK)
+        ds_error_prefix(err, "%s: window %" PRId64 ", tuples row %lld", st->path, win,
+                        (long long)sqlite3_column_int64(stmt, 2));
     return s;
 }
 
@@ -1182,26 +1207,9 @@ static ds_status load_rows(ds_state *st, ds_aggregate *agg, ds_error *err)
     if (s != DS_OK)
         return s;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        int64_t win = sqlite3_column_int64(stmt, 0);
-        const void *data = sqlite3_column_blob(stmt, 1);
-        int len = sqlite3_column_bytes(stmt, 1);
-        uint64_t *keys;
-        size_t n;
-        s = ds_blob_decode_tuples(data, (size_t)len, &keys, &n, err);
-        if (s == DS_OK) {
-            ds_agg_window_data w = {.id = win,
-                                    .first_ts_ns = INT64_MAX,
-                                    .last_ts_ns = INT64_MIN,
-                                    .keys = keys,
-                                    .n_keys = n};
-            s = ds_aggregate_window_import(agg, &w, err);
-            free(keys);
-        }
-        if (s != DS_OK) {
-            ds_error_prefix(err, "%s: window %" PRId64 ", tuples row %lld", st->path, win,
-                            (long long)sqlite3_column_int64(stmt, 2));
+        s = ds_state_import_tuples(st, agg, stmt, err);
+        if (s != DS_OK)
             break;
-        }
     }
     if (s == DS_OK && rc != SQLITE_DONE)
         s = ds_state_sql_error(st, rc, "reading tuples", err);

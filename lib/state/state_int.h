@@ -27,6 +27,10 @@ struct ds_state {
 
 /* SQL helpers: every failure becomes a ds_error naming the state file and what was being done. */
 ds_status ds_state_sql_error(ds_state *st, int rc, const char *doing, ds_error *err);
+/* ds_state_test_delay - the pause of DARKSCAN_TEST_COMMIT_DELAY_MS (tests only; 0: none). */
+void ds_state_test_delay(const ds_state *st);
+ds_status ds_state_import_tuples(ds_state *st, ds_aggregate *agg, sqlite3_stmt *stmt,
+                                 ds_error *err);
 ds_status ds_state_exec(ds_state *st, const char *sql, const char *doing, ds_error *err);
 ds_status ds_state_prepare(ds_state *st, const char *sql, sqlite3_stmt **stmt, const char *doing,
                            ds_error *err);
