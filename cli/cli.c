@@ -46,6 +46,45 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return DS_EXIT_USAGE;
 }
 
+bool cli_space_option(const char *cmd, int c, const char *arg, cli_space *sp, int *rc)
+{
+    ds_error err;
+    uint64_t v;
+    *rc = -1;
+    switch (c) {
+    case 'd':
+        if (ds_darknet_add(sp->darknet, arg, NULL, &err) != DS_OK)
+            *rc = cli_usage(cmd, "-d %s: %s", arg, err.msg);
+        else
+            sp->have_darknet = true;
+        return true;
+    case 'D':
+        if (ds_darknet_load_file(sp->darknet, arg, &err) != DS_OK) {
+            cli_error("%s", err.msg);
+            *rc = DS_EXIT_FAIL;
+        } else {
+            sp->have_darknet = true;
+        }
+        return true;
+    case CLI_OPT_WINDOW:
+        if (ds_window_parse(arg, &sp->window, &err) != DS_OK)
+            *rc = cli_usage(cmd, "--window: %s", err.msg);
+        else
+            sp->window_set = true;
+        return true;
+    case CLI_OPT_PREFIX:
+        if (!cli_parse_u64(cmd, "--prefix", arg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v)) {
+            *rc = DS_EXIT_USAGE;
+        } else {
+            sp->prefix = (unsigned)v;
+            sp->prefix_set = true;
+        }
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool cli_parse_u64(const char *cmd, const char *option, const char *text, uint64_t min,
                    uint64_t max, uint64_t *out)
 {

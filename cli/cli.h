@@ -58,6 +58,27 @@ extern const ds_diag cli_diag;
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * The options that say what a state or an aggregate is made of, shared by analyze and ingest:
+ * -d/--darknet, -D/--darknet-file, --window and --prefix (the getopt values below).
+ */
+enum { CLI_OPT_WINDOW = 0x1000, CLI_OPT_PREFIX };
+typedef struct cli_space {
+    ds_darknet *darknet; /* made by the caller; filled by -d and -D */
+    bool have_darknet;
+    ds_window_spec window;
+    bool window_set; /* given on the command line (checked against a state) */
+    unsigned prefix;
+    bool prefix_set;
+} cli_space;
+
+/*
+ * cli_space_option - when getopt's value c is one of cli_space's options, apply arg to sp and
+ * return true, with *rc -1 (go on) or the exit code (a usage error, or 1 when the darknet file
+ * cannot be read); false for any other option.
+ */
+bool cli_space_option(const char *cmd, int c, const char *arg, cli_space *sp, int *rc);
+
+/*
  * cli_parse_u64 - parse a whole decimal number in [min, max]. Returns false (and prints a
  * usage message naming the option) when text is not such a number.
  */

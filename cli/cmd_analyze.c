@@ -80,9 +80,7 @@ static const char usage_text[] =
     "the damage still counts), 2 usage error.\n";
 
 enum {
-    OPT_WINDOW = 256,
-    OPT_PREFIX,
-    OPT_ROUTINE_JACCARD,
+    OPT_ROUTINE_JACCARD = 256,
     OPT_STABLE_SIMPSON,
     OPT_MAX_GAP,
     OPT_SWEEP,
@@ -105,8 +103,8 @@ static const struct option long_options[] = {
     {"alpha", required_argument, NULL, 'a'},
     {"min-ports", required_argument, NULL, 'n'},
     {"min-windows", required_argument, NULL, 'm'},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"window", required_argument, NULL, CLI_OPT_WINDOW},
+    {"prefix", required_argument, NULL, CLI_OPT_PREFIX},
     {"darknet-sample", required_argument, NULL, OPT_DARKNET_SAMPLE},
     {"routine-jaccard", required_argument, NULL, OPT_ROUTINE_JACCARD},
     {"stable-simpson", required_argument, NULL, OPT_STABLE_SIMPSON},
@@ -234,13 +232,9 @@ static int write_report(const char *dir, const char *json_path)
 }
 
 typedef struct options {
-    ds_darknet *darknet;
-    bool have_darknet;
+    cli_space space; /* -d, -D, --window, --prefix */
     ds_params params;
-    ds_window_spec window;
-    unsigned prefix;
     uint64_t darknet_sample;
-    bool window_set, prefix_set; /* given on the command line (checked against --state) */
     const char *state_path;
     const char *out_dir;
     const char *json_path;
@@ -267,19 +261,13 @@ static int parse_options(int argc, char **argv, options *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:D:a:n:m:o:qj:h", long_options, NULL)) != -1) {
         uint64_t v;
+        int rc;
+        if (cli_space_option("analyze", c, optarg, &o->space, &rc)) {
+            if (rc >= 0)
+                return rc;
+            continue;
+        }
         switch (c) {
-        case 'd':
-            if (ds_darknet_add(o->darknet, optarg, NULL, &err) != DS_OK)
-                return cli_usage("analyze", "-d %s: %s", optarg, err.msg);
-            o->have_darknet = true;
-            break;
-        case 'D':
-            if (ds_darknet_load_file(o->darknet, optarg, &err) != DS_OK) {
-                cli_error("%s", err.msg);
-                return DS_EXIT_FAIL;
-            }
-            o->have_darknet = true;
-            break;
         case 'a':
             if (ds_ratio_parse(optarg, &o->params.alpha, &err) != DS_OK ||
                 o->params.alpha.num == 0 || o->params.alpha.num > o->params.alpha.den)
@@ -294,17 +282,6 @@ static int parse_options(int argc, char **argv, options *o)
             if (!cli_parse_u64("analyze", "--min-windows", optarg, 1, UINT32_MAX, &v))
                 return DS_EXIT_USAGE;
             o->params.min_windows = (uint32_t)v;
-            break;
-        case OPT_WINDOW:
-            if (ds_window_parse(optarg, &o->window, &err) != DS_OK)
-                return cli_usage("analyze", "--window: %s", err.msg);
-            o->window_set = true;
-            break;
-        case OPT_PREFIX:
-            if (!cli_parse_u64("analyze", "--prefix", optarg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v))
-                return DS_EXIT_USAGE;
-            o->prefix = (unsigned)v;
-            o->prefix_set = true;
             break;
         case OPT_DARKNET_SAMPLE:
             if (!cli_parse_u64("analyze", "--darknet-sample", optarg, 1, UINT32_MAX,
@@ -406,7 +383,7 @@ static int parse_options(int argc, char **argv, options *o)
                          "--state reads the state, not captures: add them to it with "
                          "'darkscan ingest --state %s'",
                          o->state_path);
-    if (!o->have_darknet && o->state_path == NULL)
+    if (!o->space.have_darknet && o->state_path == NULL)
         return cli_usage("analyze", "the darknet is required: -d CIDR or -D FILE");
     if ((o->honeypot_addrs || o->honeypot_quorum) && o->n_honeypot_logs == 0)
         return cli_usage("analyze", "--honeypot-addrs and --honeypot-quorum need --honeypot-log");
@@ -422,7 +399,7 @@ static int parse_options(int argc, char **argv, options *o)
 static int app_scan(const options *o, ds_results *res)
 {
     ds_error err;
-    ds_app_sessions *sessions = ds_app_sessions_new(&o->window, o->prefix);
+    ds_app_sessions *sessions = ds_app_sessions_new(&o->space.window, o->space.prefix);
     if (sessions == NULL) {
         cli_error("out of memory");
         return -1;
@@ -592,8 +569,8 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_state *sta
         ds_path_list_free(&from_state);
         return -1;
     }
-    ds_agg_config cfg = {.darknet = state_cfg != NULL ? state_cfg->darknet : o->darknet,
-                         .window = state_cfg != NULL ? state_cfg->window : o->window,
+    ds_agg_config cfg = {.darknet = state_cfg != NULL ? state_cfg->darknet : o->space.darknet,
+                         .window = state_cfg != NULL ? state_cfg->window : o->space.window,
                          .prefix = 32,
                          .sources = ranges,
                          .n_sources = n_ranges,
@@ -641,19 +618,19 @@ int cmd_analyze(int argc, char **argv)
 {
     options o = {0};
     ds_params_default(&o.params);
-    o.window = (ds_window_spec){DS_WINDOW_MONTH, 0};
-    o.prefix = DS_PREFIX_DEFAULT;
+    o.space.window = (ds_window_spec){DS_WINDOW_MONTH, 0};
+    o.space.prefix = DS_PREFIX_DEFAULT;
     o.top = 10;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o.threads = cores > 0 ? (uint64_t)cores : 1;
-    o.darknet = ds_darknet_new();
-    if (o.darknet == NULL) {
+    o.space.darknet = ds_darknet_new();
+    if (o.space.darknet == NULL) {
         cli_error("out of memory");
         return DS_EXIT_FAIL;
     }
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) {
-        ds_darknet_free(o.darknet);
+        ds_darknet_free(o.space.darknet);
         free(o.known_paths);
         free(o.honeypot_logs);
         return rc;
@@ -668,15 +645,16 @@ int cmd_analyze(int argc, char **argv)
     ds_input_info info;
     rc = DS_EXIT_FAIL;
 
-    if ((o.have_darknet || o.state_path == NULL) &&
-        ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
+    if ((o.space.have_darknet || o.state_path == NULL) &&
+        ds_darknet_finish(o.space.darknet, &cli_diag, &err) != DS_OK) {
         cli_error("darknet: %s", err.msg);
         goto out;
     }
     if (o.state_path != NULL &&
-        cli_state_load(o.state_path, o.have_darknet ? o.darknet : NULL,
-                       o.window_set ? &o.window : NULL, o.prefix_set ? &o.prefix : NULL, &state,
-                       &merged, &info) != DS_EXIT_OK)
+        cli_state_load(o.state_path, o.space.have_darknet ? o.space.darknet : NULL,
+                       o.space.window_set ? &o.space.window : NULL,
+                       o.space.prefix_set ? &o.space.prefix : NULL, &state, &merged,
+                       &info) != DS_EXIT_OK)
         goto out;
     if (o.state_path == NULL &&
         ds_inputs_expand((const char *const *)argv + optind, (size_t)(argc - optind), &inputs,
@@ -694,9 +672,9 @@ int cmd_analyze(int argc, char **argv)
     ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
-    ds_agg_config cfg = {.darknet = o.darknet,
-                         .window = o.window,
-                         .prefix = o.prefix,
+    ds_agg_config cfg = {.darknet = o.space.darknet,
+                         .window = o.space.window,
+                         .prefix = o.space.prefix,
                          .darknet_sample = (uint32_t)o.darknet_sample};
     ds_status st = o.state_path != NULL ? DS_OK
                                         : ds_read_files(&inputs, &cfg, (unsigned)o.threads, &events,
@@ -760,7 +738,7 @@ out:
     ds_state_close(state);
     ds_path_list_free(&inputs);
     sources_free(&srcs);
-    ds_darknet_free(o.darknet);
+    ds_darknet_free(o.space.darknet);
     free(o.known_paths);
     free(o.honeypot_logs);
     return rc;

@@ -63,8 +63,6 @@ static const char usage_text[] =
 
 enum {
     OPT_STATE = 256,
-    OPT_WINDOW,
-    OPT_PREFIX,
     OPT_FORCE,
     OPT_KEEP,
     OPT_COMPACT,
@@ -80,8 +78,8 @@ static const struct option long_options[] = {
     {"state", required_argument, NULL, OPT_STATE},
     {"darknet", required_argument, NULL, 'd'},
     {"darknet-file", required_argument, NULL, 'D'},
-    {"window", required_argument, NULL, OPT_WINDOW},
-    {"prefix", required_argument, NULL, OPT_PREFIX},
+    {"window", required_argument, NULL, CLI_OPT_WINDOW},
+    {"prefix", required_argument, NULL, CLI_OPT_PREFIX},
     {"force", no_argument, NULL, OPT_FORCE},
     {"keep-windows", required_argument, NULL, OPT_KEEP},
     {"compact", no_argument, NULL, OPT_COMPACT},
@@ -99,37 +97,19 @@ static const struct option long_options[] = {
 
 static int parse_options(int argc, char **argv, ingest_options *o)
 {
-    ds_error err;
     int c;
     uint64_t v;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:D:qj:h", long_options, NULL)) != -1) {
+        int rc;
+        if (cli_space_option("ingest", c, optarg, &o->space, &rc)) {
+            if (rc >= 0)
+                return rc;
+            continue;
+        }
         switch (c) {
         case OPT_STATE:
             o->state_path = optarg;
-            break;
-        case 'd':
-            if (ds_darknet_add(o->darknet, optarg, NULL, &err) != DS_OK)
-                return cli_usage("ingest", "-d %s: %s", optarg, err.msg);
-            o->have_darknet = true;
-            break;
-        case 'D':
-            if (ds_darknet_load_file(o->darknet, optarg, &err) != DS_OK) {
-                cli_error("%s", err.msg);
-                return DS_EXIT_FAIL;
-            }
-            o->have_darknet = true;
-            break;
-        case OPT_WINDOW:
-            if (ds_window_parse(optarg, &o->window, &err) != DS_OK)
-                return cli_usage("ingest", "--window: %s", err.msg);
-            o->window_set = true;
-            break;
-        case OPT_PREFIX:
-            if (!cli_parse_u64("ingest", "--prefix", optarg, DS_PREFIX_MIN, DS_PREFIX_MAX, &v))
-                return DS_EXIT_USAGE;
-            o->prefix = (unsigned)v;
-            o->prefix_set = true;
             break;
         case OPT_FORCE:
             o->force = true;
@@ -423,33 +403,33 @@ static int ingest_captures(ds_state *st, int argc, char **argv, const ingest_opt
 int cmd_ingest(int argc, char **argv)
 {
     ingest_options o = {0};
-    o.window = (ds_window_spec){DS_WINDOW_MONTH, 0};
-    o.prefix = DS_PREFIX_DEFAULT;
+    o.space.window = (ds_window_spec){DS_WINDOW_MONTH, 0};
+    o.space.prefix = DS_PREFIX_DEFAULT;
     o.wait_ms = DS_STATE_WAIT_MS;
     o.flush_s = 60;
     o.snaplen = 256;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     o.threads = cores > 0 ? (uint64_t)cores : 1;
-    o.darknet = ds_darknet_new();
-    if (o.darknet == NULL) {
+    o.space.darknet = ds_darknet_new();
+    if (o.space.darknet == NULL) {
         cli_error("out of memory");
         return DS_EXIT_FAIL;
     }
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0) {
-        ds_darknet_free(o.darknet);
+        ds_darknet_free(o.space.darknet);
         return rc;
     }
     ds_error err;
     ds_state *st = NULL;
     rc = DS_EXIT_FAIL;
-    if (o.have_darknet && ds_darknet_finish(o.darknet, &cli_diag, &err) != DS_OK) {
+    if (o.space.have_darknet && ds_darknet_finish(o.space.darknet, &cli_diag, &err) != DS_OK) {
         cli_error("darknet: %s", err.msg);
         goto out;
     }
-    rc = cli_state_open(&st, o.state_path, o.have_darknet ? o.darknet : NULL,
-                        o.window_set ? &o.window : NULL, o.prefix_set ? &o.prefix : NULL, !o.list,
-                        false, o.wait_ms);
+    rc = cli_state_open(&st, o.state_path, o.space.have_darknet ? o.space.darknet : NULL,
+                        o.space.window_set ? &o.space.window : NULL,
+                        o.space.prefix_set ? &o.space.prefix : NULL, !o.list, false, o.wait_ms);
     if (rc != DS_EXIT_OK)
         goto out;
     if (o.list) {
@@ -464,6 +444,6 @@ int cmd_ingest(int argc, char **argv)
     }
 out:
     ds_state_close(st);
-    ds_darknet_free(o.darknet);
+    ds_darknet_free(o.space.darknet);
     return rc;
 }

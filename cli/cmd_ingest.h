@@ -8,16 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "darkscan/darkscan.h"
 
 typedef struct ingest_options {
     const char *state_path;
-    ds_darknet *darknet;
-    bool have_darknet;
-    ds_window_spec window;
-    bool window_set;
-    unsigned prefix;
-    bool prefix_set;
+    cli_space space; /* -d, -D, --window, --prefix */
     bool force;
     uint64_t keep_windows; /* 0: keep all */
     bool compact;
