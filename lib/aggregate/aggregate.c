@@ -11,12 +11,13 @@
  *     buffers are reused: no fresh pages in the steady state. Reading a window merges its
  *     runs into one. This is exact, works in any input order, and costs 8 bytes per distinct
  *     tuple in the runs (at most twice that while runs of equal keys wait to merge).
- *   - per source host: SYN packets to D and tool fingerprint counts, in an open-addressing
- *     hash table of 24-byte slots with 32-bit counts (a count about to overflow moves to a
- *     list of 64-bit spill entries). Blocks, /24s and host lists are all derived from it. The
- *     table is the one random memory access per packet: ds_aggregate_add() first does every
- *     packet's window and tuple work for a stage of packets, then the host updates with each
- *     slot fetched a few updates ahead.
+ *   - per source host: SYN packets to D and tool fingerprint counts, in two open-addressing
+ *     hash tables with 32-bit counts (a count about to overflow moves to a list of 64-bit
+ *     spill entries): 8-byte slots of SYN counts that every packet updates, and 16-byte slots
+ *     of tool counts that only fingerprinted SYNs update. Blocks, /24s and host lists are all
+ *     derived from them. The SYN table is the one random memory access per packet:
+ *     ds_aggregate_add() first does every packet's window and tuple work for a stage of
+ *     packets, then the host updates with each slot fetched a few updates ahead.
  *   - time coverage: which of DS_AGG_SLOTS equal slots of the window saw a packet.
  *   - only with the configuration's header_values: per (source host, IP TTL) and per (source
  *     host, TCP window) the number of SYN packets to D, in two more hash tables keyed by
@@ -70,15 +71,23 @@ typedef struct run {
 } run;
 
 /*
- * Per-host counters in the hash table: 32-bit counts in 24 bytes (half the size of
- * ds_host_counts, so twice as many hosts fit in the cache). A count that would pass
- * UINT32_MAX is first moved to the window's spill list of 64-bit counts.
+ * Per-host counters: two open-addressing tables of 32-bit counts keyed by the source address
+ * (capacity a power of two, in bigmem.h mappings). `syn` has 8-byte slots (host, SYN packets
+ * to D) and is updated by every SYN to D; `tools` has 16-byte slots (host, Mirai, ZMap and
+ * Masscan packets) and is updated only by a SYN with a tool's fingerprint. Small slots keep the
+ * table every packet touches in the caches: 200,000 hosts take 4 MiB instead of 12.
+ * A slot is empty when all its counts are zero, so a slot in use always holds a count of at
+ * least 1 (every update adds one). A count that would pass UINT32_MAX is first moved to the
+ * window's spill list of 64-bit counts (the packet then adds 1 to the emptied slot).
  */
-typedef struct host_slot {
-    uint32_t host;
-    uint32_t used;
-    uint32_t syn, mirai, zmap, masscan;
-} host_slot;
+typedef struct ctab {
+    uint32_t *slot; /* cap slots of `words` words each: the host, then its counts */
+    size_t cap, used;
+    size_t bytes; /* the allocation's capacity */
+} ctab;
+
+#define SYN_WORDS  2 /* host, syn */
+#define TOOL_WORDS 4 /* host, mirai, zmap, masscan */
 
 /* A count per 48-bit key host << 16 | value; slot key 0 is empty (keys carry a high bit). */
 typedef struct vslot {
@@ -109,9 +118,7 @@ typedef struct win {
     run *runs; /* sorted distinct runs, sizes falling */
     size_t n_runs, cap_runs;
 
-    host_slot *hosts; /* open addressing, capacity a power of two (bigmem.h) */
-    size_t hosts_cap, hosts_used;
-    size_t hosts_bytes;    /* the allocation's capacity */
+    ctab syn, tools;       /* per-host counters (SYN_WORDS and TOOL_WORDS slots) */
     ds_host_counts *spill; /* counts moved out of host slots before they overflow */
     size_t n_spill, cap_spill;
     ds_host_counts *sorted_hosts; /* cache for ds_aggregate_hosts(), NULL when stale */
@@ -345,7 +352,8 @@ static void win_free(win *w)
     for (size_t i = 0; i < w->n_runs; i++)
         ds_big_free(w->runs[i].base, w->runs[i].cap * sizeof(uint64_t));
     free(w->runs);
-    ds_big_free(w->hosts, w->hosts_bytes);
+    ds_big_free(w->syn.slot, w->syn.bytes);
+    ds_big_free(w->tools.slot, w->tools.bytes);
     free(w->spill);
     free(w->sorted_hosts);
     for (int f = 0; f < 2; f++) {
@@ -648,27 +656,81 @@ static inline size_t host_hash(uint32_t host, size_t cap)
     return (size_t)(((uint64_t)host * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
 }
 
-static ds_status hosts_grow(win *w, ds_error *err)
+static inline bool slot_used(const uint32_t *s, unsigned words)
 {
-    size_t cap = w->hosts_cap ? w->hosts_cap * 2 : 64;
+    uint32_t any = 0;
+    for (unsigned k = 1; k < words; k++)
+        any |= s[k];
+    return any != 0;
+}
+
+static ds_status ctab_grow(ctab *t, unsigned words, ds_error *err)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
     size_t bytes;
-    host_slot *t = ds_big_alloc(cap * sizeof(*t), true, &bytes);
-    if (t == NULL)
+    uint32_t *slot = ds_big_alloc(cap * words * sizeof(*slot), true, &bytes);
+    if (slot == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-    ds_big_huge(t, bytes); /* random updates: fewer page walks */
-    for (size_t i = 0; i < w->hosts_cap; i++) {
-        if (!w->hosts[i].used)
+    ds_big_huge(slot, bytes); /* random updates: fewer page walks */
+    for (size_t i = 0; i < t->cap; i++) {
+        const uint32_t *s = &t->slot[i * words];
+        if (!slot_used(s, words))
             continue;
-        size_t j = host_hash(w->hosts[i].host, cap);
-        while (t[j].used)
+        size_t j = host_hash(s[0], cap);
+        while (slot_used(&slot[j * words], words))
             j = (j + 1) & (cap - 1);
-        t[j] = w->hosts[i];
+        memcpy(&slot[j * words], s, words * sizeof(*s));
     }
-    ds_big_free(w->hosts, w->hosts_bytes);
-    w->hosts = t;
-    w->hosts_cap = cap;
-    w->hosts_bytes = bytes;
+    ds_big_free(t->slot, t->bytes);
+    t->slot = slot;
+    t->cap = cap;
+    t->bytes = bytes;
     return DS_OK;
+}
+
+/*
+ * ctab_slot - host's slot in t: its counts follow the returned host word. A new slot comes
+ * with zero counts, and the caller must add to one of them before the next lookup (a slot of
+ * zeros is empty). NULL on no memory.
+ */
+static inline uint32_t *ctab_slot(ctab *t, unsigned words, uint32_t host, ds_error *err)
+{
+    if ((t->used + 1) * 4 > t->cap * 3 && ctab_grow(t, words, err) != DS_OK)
+        return NULL;
+    size_t mask = t->cap - 1;
+    size_t j = host_hash(host, t->cap);
+    for (;;) {
+        uint32_t *s = &t->slot[j * words];
+        if (!slot_used(s, words)) {
+            s[0] = host;
+            t->used++;
+            return s;
+        }
+        if (s[0] == host)
+            return s;
+        j = (j + 1) & mask;
+    }
+}
+
+/*
+ * prefetch_w - start fetching the cache line at p, to be written. GCC 12's dead code
+ * elimination removes __builtin_prefetch here (every one in count_hosts was gone from the
+ * object code, and a 10-line reproduction loses it too unless -fno-tree-dce), so x86-64 uses
+ * the instruction itself, which the compiler must keep. A prefetch never faults.
+ */
+static inline void prefetch_w(const void *p)
+{
+#if defined(__x86_64__)
+    __asm__ volatile("prefetcht0 (%0)" : : "r"(p));
+#else
+    __builtin_prefetch(p, 1);
+#endif
+}
+
+static inline void ctab_prefetch(const ctab *t, unsigned words, uint32_t host)
+{
+    if (t->cap > 0)
+        prefetch_w(&t->slot[host_hash(host, t->cap) * words]);
 }
 
 static void hosts_changed(win *w)
@@ -676,27 +738,6 @@ static void hosts_changed(win *w)
     free(w->sorted_hosts);
     w->sorted_hosts = NULL;
     w->n_sorted_hosts = 0;
-}
-
-/* host_slot_of - host's slot in w, created at zero when absent; NULL on no memory. */
-static inline host_slot *host_slot_of(win *w, uint32_t host, ds_error *err)
-{
-    if ((w->hosts_used + 1) * 4 > w->hosts_cap * 3 && hosts_grow(w, err) != DS_OK)
-        return NULL;
-    size_t mask = w->hosts_cap - 1;
-    size_t j = host_hash(host, w->hosts_cap);
-    for (;;) {
-        host_slot *s = &w->hosts[j];
-        if (!s->used) {
-            s->used = 1;
-            s->host = host;
-            w->hosts_used++;
-            return s;
-        }
-        if (s->host == host)
-            return s;
-        j = (j + 1) & mask;
-    }
 }
 
 /* spill_counts - append counts to the spill list. */
@@ -720,13 +761,24 @@ static ds_status spill_counts(win *w, const ds_host_counts *c, ds_error *err)
     return DS_OK;
 }
 
-/* spill - move a slot's counts to the spill list (before one of them would overflow). */
-static ds_status spill(win *w, host_slot *s, ds_error *err)
+/* spill_syn, spill_tools - move a slot's counts to the spill list and zero them (before one
+   of them would overflow). */
+static ds_status spill_syn(win *w, uint32_t *s, ds_error *err)
 {
-    ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+    ds_host_counts c = {.host = s[0], .syn_packets = s[1]};
     ds_status st = spill_counts(w, &c, err);
     if (st == DS_OK)
-        s->syn = s->mirai = s->zmap = s->masscan = 0;
+        s[1] = 0;
+    return st;
+}
+
+static ds_status spill_tools(win *w, uint32_t *s, ds_error *err)
+{
+    ds_host_counts c = {
+        .host = s[0], .mirai_packets = s[1], .zmap_packets = s[2], .masscan_packets = s[3]};
+    ds_status st = spill_counts(w, &c, err);
+    if (st == DS_OK)
+        s[1] = s[2] = s[3] = 0;
     return st;
 }
 
@@ -738,22 +790,34 @@ static inline bool fits(uint32_t have, uint64_t more)
 /* host_add - add counts (of a merge or an import) to host's counters in w. */
 static ds_status host_add(win *w, const ds_host_counts *c, ds_error *err)
 {
-    host_slot *s = host_slot_of(w, c->host, err);
-    if (s == NULL)
-        return DS_ERR_NOMEM;
-    if (!fits(s->syn, c->syn_packets) || !fits(s->mirai, c->mirai_packets) ||
-        !fits(s->zmap, c->zmap_packets) || !fits(s->masscan, c->masscan_packets)) {
-        ds_status st = spill(w, s, err);
-        if (st != DS_OK)
-            return st;
-        if (!fits(0, c->syn_packets) || !fits(0, c->mirai_packets) || !fits(0, c->zmap_packets) ||
-            !fits(0, c->masscan_packets))
-            return spill_counts(w, c, err);
+    if (!fits(0, c->syn_packets) || !fits(0, c->mirai_packets) || !fits(0, c->zmap_packets) ||
+        !fits(0, c->masscan_packets))
+        return spill_counts(w, c, err);
+    if (c->syn_packets > 0) {
+        uint32_t *s = ctab_slot(&w->syn, SYN_WORDS, c->host, err);
+        if (s == NULL)
+            return DS_ERR_NOMEM;
+        if (!fits(s[1], c->syn_packets)) {
+            ds_status st = spill_syn(w, s, err);
+            if (st != DS_OK)
+                return st;
+        }
+        s[1] += (uint32_t)c->syn_packets;
     }
-    s->syn += (uint32_t)c->syn_packets;
-    s->mirai += (uint32_t)c->mirai_packets;
-    s->zmap += (uint32_t)c->zmap_packets;
-    s->masscan += (uint32_t)c->masscan_packets;
+    if ((c->mirai_packets | c->zmap_packets | c->masscan_packets) > 0) {
+        uint32_t *s = ctab_slot(&w->tools, TOOL_WORDS, c->host, err);
+        if (s == NULL)
+            return DS_ERR_NOMEM;
+        if (!fits(s[1], c->mirai_packets) || !fits(s[2], c->zmap_packets) ||
+            !fits(s[3], c->masscan_packets)) {
+            ds_status st = spill_tools(w, s, err);
+            if (st != DS_OK)
+                return st;
+        }
+        s[1] += (uint32_t)c->mirai_packets;
+        s[2] += (uint32_t)c->zmap_packets;
+        s[3] += (uint32_t)c->masscan_packets;
+    }
     return DS_OK;
 }
 
@@ -899,8 +963,7 @@ typedef struct host_update {
 static inline void prefetch_value(const vmap *m, uint32_t host, uint16_t value)
 {
     if (m->cap > 0)
-        __builtin_prefetch(&m->slot[vkey_hash(VKEY_USED | (uint64_t)host << 16 | value, m->cap)],
-                           1);
+        prefetch_w(&m->slot[vkey_hash(VKEY_USED | (uint64_t)host << 16 | value, m->cap)]);
 }
 
 /*
@@ -915,27 +978,37 @@ static ds_status count_hosts(const host_update *u, size_t n, bool values, ds_err
         if (i + HOST_PREFETCH < n) {
             const host_update *ahead = &u[i + HOST_PREFETCH];
             const win *aw = ahead->w;
-            if (aw->hosts_cap > 0)
-                __builtin_prefetch(&aw->hosts[host_hash(ahead->host, aw->hosts_cap)], 1);
+            ctab_prefetch(&aw->syn, SYN_WORDS, ahead->host);
+            if (ahead->mirai | ahead->zmap | ahead->masscan)
+                ctab_prefetch(&aw->tools, TOOL_WORDS, ahead->host);
             if (values) {
                 prefetch_value(&aw->values[DS_FIELD_TTL], ahead->host, ahead->ttl);
                 prefetch_value(&aw->values[DS_FIELD_TCP_WINDOW], ahead->host, ahead->tcp_window);
             }
         }
         win *w = u[i].w;
-        host_slot *s = host_slot_of(w, u[i].host, err);
+        uint32_t *s = ctab_slot(&w->syn, SYN_WORDS, u[i].host, err);
         if (s == NULL)
             return DS_ERR_NOMEM;
-        if ((s->syn == UINT32_MAX) | (s->mirai == UINT32_MAX) | (s->zmap == UINT32_MAX) |
-            (s->masscan == UINT32_MAX)) {
-            ds_status st = spill(w, s, err);
+        if (s[1] == UINT32_MAX) {
+            ds_status st = spill_syn(w, s, err);
             if (st != DS_OK)
                 return st;
         }
-        s->syn++;
-        s->mirai += u[i].mirai;
-        s->zmap += u[i].zmap;
-        s->masscan += u[i].masscan;
+        s[1]++;
+        if (u[i].mirai | u[i].zmap | u[i].masscan) {
+            uint32_t *t = ctab_slot(&w->tools, TOOL_WORDS, u[i].host, err);
+            if (t == NULL)
+                return DS_ERR_NOMEM;
+            if ((t[1] == UINT32_MAX) | (t[2] == UINT32_MAX) | (t[3] == UINT32_MAX)) {
+                ds_status st = spill_tools(w, t, err);
+                if (st != DS_OK)
+                    return st;
+            }
+            t[1] += u[i].mirai;
+            t[2] += u[i].zmap;
+            t[3] += u[i].masscan;
+        }
         if (w->sorted_hosts != NULL)
             hosts_changed(w);
         if (values) {
@@ -1064,11 +1137,21 @@ static ds_status win_add_counts(ds_aggregate *into, win *w, const win *fw, ds_er
 /* win_add_hosts - add fw's per-host counts and header value counts to w. */
 static ds_status win_add_hosts(win *w, const win *fw, ds_error *err)
 {
-    for (size_t h = 0; h < fw->hosts_cap; h++) {
-        const host_slot *s = &fw->hosts[h];
-        if (!s->used)
+    for (size_t h = 0; h < fw->syn.cap; h++) {
+        const uint32_t *s = &fw->syn.slot[h * SYN_WORDS];
+        if (!slot_used(s, SYN_WORDS))
             continue;
-        ds_host_counts c = {s->host, s->syn, s->mirai, s->zmap, s->masscan};
+        ds_host_counts c = {.host = s[0], .syn_packets = s[1]};
+        ds_status st = host_add(w, &c, err);
+        if (st != DS_OK)
+            return st;
+    }
+    for (size_t h = 0; h < fw->tools.cap; h++) {
+        const uint32_t *s = &fw->tools.slot[h * TOOL_WORDS];
+        if (!slot_used(s, TOOL_WORDS))
+            continue;
+        ds_host_counts c = {
+            .host = s[0], .mirai_packets = s[1], .zmap_packets = s[2], .masscan_packets = s[3]};
         ds_status st = host_add(w, &c, err);
         if (st != DS_OK)
             return st;
@@ -1182,28 +1265,37 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
     if (i >= agg->n_wins)
         return ds_error_set(err, DS_ERR_INVALID, "no window %zu", i);
     win *w = agg->wins[i];
-    if (w->sorted_hosts == NULL && w->hosts_used > 0) {
+    size_t entries = w->syn.used + w->tools.used + w->n_spill;
+    if (w->sorted_hosts == NULL && entries > 0) {
         /* calloc: the padding of every entry is zero, so exported hosts compare bytewise. */
-        w->sorted_hosts = calloc(w->hosts_used + w->n_spill, sizeof(*w->sorted_hosts));
+        w->sorted_hosts = calloc(entries, sizeof(*w->sorted_hosts));
         if (w->sorted_hosts == NULL)
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         size_t k = 0;
-        for (size_t h = 0; h < w->hosts_cap; h++) {
-            const host_slot *s = &w->hosts[h];
-            if (!s->used)
+        for (size_t h = 0; h < w->syn.cap; h++) {
+            const uint32_t *s = &w->syn.slot[h * SYN_WORDS];
+            if (!slot_used(s, SYN_WORDS))
                 continue;
             ds_host_counts *e = &w->sorted_hosts[k++];
-            e->host = s->host;
-            e->syn_packets = s->syn;
-            e->mirai_packets = s->mirai;
-            e->zmap_packets = s->zmap;
-            e->masscan_packets = s->masscan;
+            e->host = s[0];
+            e->syn_packets = s[1];
+        }
+        for (size_t h = 0; h < w->tools.cap; h++) {
+            const uint32_t *s = &w->tools.slot[h * TOOL_WORDS];
+            if (!slot_used(s, TOOL_WORDS))
+                continue;
+            ds_host_counts *e = &w->sorted_hosts[k++];
+            e->host = s[0];
+            e->mirai_packets = s[1];
+            e->zmap_packets = s[2];
+            e->masscan_packets = s[3];
         }
         if (w->n_spill > 0)
             memcpy(w->sorted_hosts + k, w->spill, w->n_spill * sizeof(*w->spill));
         k += w->n_spill;
         qsort(w->sorted_hosts, k, sizeof(*w->sorted_hosts), cmp_host);
-        /* A host with spilled counts appears more than once: one entry with the sums. */
+        /* A host with tool counts or spilled counts appears more than once: one entry with the
+           sums. */
         size_t m = 0;
         for (size_t h = 0; h < k; h++) {
             const ds_host_counts *c = &w->sorted_hosts[h];

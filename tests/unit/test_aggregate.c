@@ -402,6 +402,67 @@ static void test_host_counts_beyond_32_bits(void **state)
     ds_darknet_free(d);
 }
 
+/*
+ * The two host tables (SYN counts for every packet, tool counts only for fingerprinted SYNs)
+ * at their edges: the source 0.0.0.0 (a slot is empty by its counts, not its address); a host
+ * with tool counts and no SYN count (an import); a tool count passing 32 bits while the SYN
+ * count does not, and the other way round.
+ */
+static void test_host_table_edges(void **state)
+{
+    (void)state;
+    ds_darknet *d = make_darknet();
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
+    ds_error err;
+    ds_aggregate *a = new_agg(&cfg, 0, 0);
+    const uint32_t hc_ = 0x0a000003u, hd = 0x0a000004u, he = 0x0a000005u;
+    ds_host_counts hosts[3] = {
+        {hc_, 0, 0, 7, 0}, {hd, 10, 0, 0, UINT32_MAX - 1}, {he, UINT32_MAX - 1, 0, 0, 0}};
+    ds_agg_window_data in = {.id = ds_window_of(&cfg.window, T_2019_01 + DAY),
+                             .first_ts_ns = INT64_MAX,
+                             .last_ts_ns = INT64_MIN,
+                             .hosts = hosts,
+                             .n_hosts = 3};
+    assert_int_equal(ds_aggregate_window_import(a, &in, &err), DS_OK);
+    const uint32_t masscan_seq = (0xc0000200u ^ 80 ^ 1) & 0xffff; /* ip_id 1 = dst ^ dport ^ seq */
+    ds_packet p[9] = {syn_from(0, 7),   syn_from(0, 0xc0000200u),  syn_from(0, 7),
+                      syn_from(hc_, 7), syn_from(hd, masscan_seq), syn_from(hd, masscan_seq),
+                      syn_from(he, 7),  syn_from(he, 7),           syn_from(he, 0xc0000200u)};
+    p[2].ip_id = 54321; /* ZMap */
+    assert_int_equal(ds_aggregate_add(a, p, 9, &err), DS_OK);
+    const ds_host_counts *h;
+    size_t n;
+    assert_int_equal(ds_aggregate_hosts(a, 0, &h, &n, &err), DS_OK);
+    assert_int_equal(n, 4);
+    const ds_host_counts want[4] = {{0, 3, 1, 1, 0},
+                                    {hc_, 1, 0, 7, 0},
+                                    {hd, 12, 0, 0, (uint64_t)UINT32_MAX + 1},
+                                    {he, (uint64_t)UINT32_MAX + 2, 1, 0, 0}};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(h[i].host, want[i].host);
+        assert_int_equal(h[i].syn_packets, want[i].syn_packets);
+        assert_int_equal(h[i].mirai_packets, want[i].mirai_packets);
+        assert_int_equal(h[i].zmap_packets, want[i].zmap_packets);
+        assert_int_equal(h[i].masscan_packets, want[i].masscan_packets);
+    }
+    /* Merged twice into an empty aggregate: every sum doubles. */
+    ds_aggregate *b = new_agg(&cfg, 0, 0);
+    assert_int_equal(ds_aggregate_merge(b, a, &err), DS_OK);
+    assert_int_equal(ds_aggregate_merge(b, a, &err), DS_OK);
+    assert_int_equal(ds_aggregate_hosts(b, 0, &h, &n, &err), DS_OK);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(h[i].host, want[i].host);
+        assert_int_equal(h[i].syn_packets, 2 * want[i].syn_packets);
+        assert_int_equal(h[i].mirai_packets, 2 * want[i].mirai_packets);
+        assert_int_equal(h[i].zmap_packets, 2 * want[i].zmap_packets);
+        assert_int_equal(h[i].masscan_packets, 2 * want[i].masscan_packets);
+    }
+    ds_aggregate_free(a);
+    ds_aggregate_free(b);
+    ds_darknet_free(d);
+}
+
 /* A coverage callback that records the calls and stops after `stop` of them (0: never). */
 typedef struct cov_rec {
     cov_list l;
@@ -480,10 +541,9 @@ static void test_parallel_walk(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_against_oracle),
-        cmocka_unit_test(test_absorb_and_walk),
-        cmocka_unit_test(test_parallel_walk),
-        cmocka_unit_test(test_host_counts_beyond_32_bits),
+        cmocka_unit_test(test_against_oracle),   cmocka_unit_test(test_absorb_and_walk),
+        cmocka_unit_test(test_parallel_walk),    cmocka_unit_test(test_host_counts_beyond_32_bits),
+        cmocka_unit_test(test_host_table_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
