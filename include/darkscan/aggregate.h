@@ -203,6 +203,15 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
                                 ds_error *err);
 
 /*
+ * ds_aggregate_coverage_min - ds_aggregate_coverage, calling fn only for the pairs with at
+ * least min_count distinct addresses (the detector's threshold alpha * |D|): the walk counts
+ * the others and passes over them without a call, which is most of the pairs of a large
+ * window. min_count 0 calls fn for every pair.
+ */
+ds_status ds_aggregate_coverage_min(ds_aggregate *agg, size_t i, uint64_t min_count,
+                                    ds_coverage_fn fn, void *ctx, ds_error *err);
+
+/*
  * ds_aggregate_tuples - the sorted distinct tuple keys of window i, for state storage and
  * tests: key = block << (16 + dbits) | port << dbits | darknet_index, where dbits is given by
  * ds_aggregate_index_bits() (under darknet sampling, darknet_index is the index in the sample). The

@@ -697,7 +697,7 @@ ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err)
         ds_agg_window aw;
         ds_aggregate_window(host_agg, w, &aw);
         hp.win_id = aw.id;
-        st = ds_aggregate_coverage(host_agg, w, on_host_coverage, &hp, err);
+        st = ds_aggregate_coverage_min(host_agg, w, r->alpha_addresses, on_host_coverage, &hp, err);
         if (st != DS_OK)
             goto out;
         end_host(&hp);
@@ -815,7 +815,7 @@ static ds_status collect_scans(ds_aggregate *agg, uint64_t threshold, uint32_t m
         ds_aggregate_window(agg, w, &aw);
         c->win = w;
         c->win_id = aw.id;
-        ds_status st = ds_aggregate_coverage(agg, w, on_coverage, c, err);
+        ds_status st = ds_aggregate_coverage_min(agg, w, c->threshold, on_coverage, c, err);
         if (st != DS_OK)
             return st;
         end_block(c);
@@ -1081,7 +1081,7 @@ ds_status ds_sweep_run(ds_aggregate *agg, ds_sweep *sw, ds_error *err)
     }
     c.thresholds = thresholds;
     for (size_t w = 0; w < ds_aggregate_window_count(agg); w++) {
-        st = ds_aggregate_coverage(agg, w, on_sweep_coverage, &c, err);
+        st = ds_aggregate_coverage_min(agg, w, c.lowest, on_sweep_coverage, &c, err);
         if (st != DS_OK)
             goto out;
         sweep_end_block(&c);

@@ -286,10 +286,13 @@ static void test_absorb_and_walk(void **state)
     ds_aggregate *probe = new_agg(&cfg, 0, 0);
     unsigned dbits = ds_aggregate_index_bits(probe);
     ds_aggregate_free(probe);
-    for (size_t parts = 2; parts <= PARTS + 2; parts += PARTS) {
+    static const size_t part_counts[] = {1, 2, 3, PARTS + 2};
+    for (size_t pc = 0; pc < sizeof(part_counts) / sizeof(part_counts[0]); pc++) {
         /* Parts as ds_read_files' workers: compacted, then absorbed into the first. The
-           coverage walk merges the runs (up to 4 of them, else they are merged first). */
-        ds_aggregate *agg[PARTS + 2];
+           coverage walk merges the runs (one, two, up to 4 of them, else they are merged
+           first). */
+        size_t parts = part_counts[pc];
+        ds_aggregate *agg[PARTS + 2] = {0};
         for (size_t k = 0; k < parts; k++) {
             agg[k] = new_agg(&cfg, 50, 120);
             size_t lo = k * N / parts, hi = (k + 1) * N / parts;
@@ -301,26 +304,48 @@ static void test_absorb_and_walk(void **state)
             assert_int_equal(ds_aggregate_window_count(agg[k]), 0);
             ds_aggregate_free(agg[k]);
         }
+        /* Every pair, and only the pairs with at least `min` addresses (the detector's
+           threshold): the walk passes over the others without a call. */
+        static const uint64_t mins[] = {0, 1, 2, 5, 12, 1000};
         for (size_t w = 0; w < n_e; w++) {
-            cov_list got = {malloc(N * 8), malloc(N * 8), 0},
-                     want = {malloc(N * 8), malloc(N * 8), 0};
-            for (size_t k = 0; k < e[w].n_keys; k++) {
-                uint64_t pair = e[w].keys[k] >> dbits;
-                if (want.n > 0 && want.pair[want.n - 1] == pair) {
-                    want.count[want.n - 1]++;
-                } else {
-                    want.pair[want.n] = pair;
-                    want.count[want.n++] = 1;
+            for (size_t mi = 0; mi < sizeof(mins) / sizeof(mins[0]); mi++) {
+                cov_list got = {malloc(N * 8), malloc(N * 8), 0},
+                         all = {malloc(N * 8), malloc(N * 8), 0},
+                         want = {malloc(N * 8), malloc(N * 8), 0};
+                for (size_t k = 0; k < e[w].n_keys; k++) {
+                    uint64_t pair = e[w].keys[k] >> dbits;
+                    if (all.n > 0 && all.pair[all.n - 1] == pair) {
+                        all.count[all.n - 1]++;
+                    } else {
+                        all.pair[all.n] = pair;
+                        all.count[all.n++] = 1;
+                    }
                 }
+                for (size_t k = 0; k < all.n; k++) {
+                    if (all.count[k] >= mins[mi]) {
+                        want.pair[want.n] = all.pair[k];
+                        want.count[want.n++] = all.count[k];
+                    }
+                }
+                if (mins[mi] == 0) {
+                    assert_int_equal(ds_aggregate_coverage(agg[0], w, collect, &got, &err), DS_OK);
+                } else {
+                    assert_int_equal(
+                        ds_aggregate_coverage_min(agg[0], w, mins[mi], collect, &got, &err), DS_OK);
+                }
+                assert_int_equal(got.n, want.n);
+                assert_memory_equal(got.pair, want.pair, got.n * 8);
+                assert_memory_equal(got.count, want.count, got.n * 8);
+                /* The thresholds in between filter something here (the test is not empty). */
+                if (mins[mi] == 5)
+                    assert_true(want.n > 0 && want.n < all.n);
+                free(got.pair);
+                free(got.count);
+                free(all.pair);
+                free(all.count);
+                free(want.pair);
+                free(want.count);
             }
-            assert_int_equal(ds_aggregate_coverage(agg[0], w, collect, &got, &err), DS_OK);
-            assert_int_equal(got.n, want.n);
-            assert_memory_equal(got.pair, want.pair, got.n * 8);
-            assert_memory_equal(got.count, want.count, got.n * 8);
-            free(got.pair);
-            free(got.count);
-            free(want.pair);
-            free(want.count);
         }
         check(agg[0], e, n_e, 1);
         ds_aggregate_free(agg[0]);
@@ -516,19 +541,36 @@ static void test_parallel_walk(void **state)
     cov_rec want = {{malloc(N * 8), malloc(N * 8), 0}, 0};
     assert_int_equal(ds_aggregate_coverage(m, 0, record_cov, &want, &err), DS_OK);
     assert_true(want.l.n > 1000);
-    const size_t stops[] = {0, 1, 7, want.l.n / 2, want.l.n / 10 * 8, want.l.n - 1, want.l.n + 5};
-    for (unsigned threads = 1; threads <= 2; threads++) {
-        ds_aggregate_set_threads(a, threads);
-        for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
-            cov_rec got = {{malloc(N * 8), malloc(N * 8), 0}, stops[k]};
-            assert_int_equal(ds_aggregate_coverage(a, 0, record_cov, &got, &err), DS_OK);
-            size_t n = stops[k] == 0 || stops[k] > want.l.n ? want.l.n : stops[k];
-            assert_int_equal(got.l.n, n);
-            assert_memory_equal(got.l.pair, want.l.pair, n * 8);
-            assert_memory_equal(got.l.count, want.l.count, n * 8);
-            free(got.l.pair);
-            free(got.l.count);
+    /* With a minimum count (the walk split in halves instead of 70/30), the same calls as the
+       full walk's calls with at least that count: every pair of the busy /16 has thousands of
+       addresses, the other sources' pairs one or two. */
+    static const uint64_t mins[] = {0, 2, 1000};
+    for (size_t mi = 0; mi < sizeof(mins) / sizeof(mins[0]); mi++) {
+        cov_list fw = {malloc(N * 8), malloc(N * 8), 0};
+        for (size_t k = 0; k < want.l.n; k++) {
+            if (want.l.count[k] >= mins[mi]) {
+                fw.pair[fw.n] = want.l.pair[k];
+                fw.count[fw.n++] = want.l.count[k];
+            }
         }
+        assert_true(fw.n > 100);
+        const size_t stops[] = {0, 1, 7, fw.n / 2, fw.n / 10 * 8, fw.n - 1, fw.n + 5};
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            ds_aggregate_set_threads(a, threads);
+            for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++) {
+                cov_rec got = {{malloc(N * 8), malloc(N * 8), 0}, stops[k]};
+                assert_int_equal(ds_aggregate_coverage_min(a, 0, mins[mi], record_cov, &got, &err),
+                                 DS_OK);
+                size_t n = stops[k] == 0 || stops[k] > fw.n ? fw.n : stops[k];
+                assert_int_equal(got.l.n, n);
+                assert_memory_equal(got.l.pair, fw.pair, n * 8);
+                assert_memory_equal(got.l.count, fw.count, n * 8);
+                free(got.l.pair);
+                free(got.l.count);
+            }
+        }
+        free(fw.pair);
+        free(fw.count);
     }
     free(want.l.pair);
     free(want.l.count);
