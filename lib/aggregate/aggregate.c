@@ -39,6 +39,7 @@
 #include "aggregate/aggregate_int.h"
 #include "aggregate/bigmem.h"
 #include "aggregate/keys.h"
+#include "darknet/darknet_int.h"
 
 /*
  * Keys buffered per window before they are sorted into a run, and over all windows before
@@ -130,6 +131,7 @@ typedef struct win {
 struct ds_aggregate {
     ds_agg_config cfg;
     unsigned dbits;       /* bits of a darknet index */
+    ds_darknet_lookup dn; /* the darknet's address lookup, inlined in add_stage */
     unsigned block_shift; /* source >> block_shift is the block */
     win **wins;           /* ascending id */
     size_t n_wins, cap_wins;
@@ -317,6 +319,7 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
     if (cfg->n_sources == 0)
         agg->cfg.sources = NULL;
     agg->dbits = dbits;
+    ds_darknet_get_lookup(cfg->darknet, &agg->dn);
     agg->block_shift = 32 - cfg->prefix;
     agg->buf_max = BUF_MAX_KEYS;
     agg->buf_budget = BUF_BUDGET_KEYS;
@@ -1028,7 +1031,6 @@ static ds_status count_hosts(const host_update *u, size_t n, bool values, ds_err
  */
 static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, ds_error *err)
 {
-    const ds_darknet *darknet = agg->cfg.darknet;
     const unsigned dbits = agg->dbits, block_shift = agg->block_shift;
     host_update upd[STAGE];
     size_t n_upd = 0;
@@ -1041,7 +1043,7 @@ static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
         cover(w, p->ts_ns);
         int syn = ds_packet_is_syn(p);
         w->syn_all += (uint64_t)syn;
-        int64_t d = ds_darknet_index(darknet, p->dst);
+        int64_t d = ds_darknet_lookup_index(&agg->dn, p->dst);
         if (d < 0) {
             w->outside_darknet++;
             continue;

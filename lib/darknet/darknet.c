@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "darkscan/darknet.h"
+#include "darknet/darknet_int.h"
 #include "util/file.h"
 
 /* A darknet list file larger than this is refused (a list of every /32 of a /8 is 240 MiB). */
@@ -30,9 +31,6 @@
 
 /* How much of a bad field an error message quotes. */
 #define QUOTE_MAX 48
-
-/* Candidate ranges for one table slot above which a lookup binary-searches instead. */
-#define LINEAR_MAX 8
 
 /* One prefix as listed, before finish. */
 typedef struct listed {
@@ -59,11 +57,7 @@ typedef struct out_prefix {
 } out_prefix;
 
 /* A maximal run of contiguous addresses of D: [start, start + span]. */
-typedef struct range {
-    uint32_t start;
-    uint32_t span;
-    uint64_t base;
-} range;
+typedef ds_darknet_range range;
 
 struct ds_darknet {
     /* Before finish. */
@@ -886,35 +880,16 @@ void ds_darknet_prefix(const ds_darknet *d, size_t i, uint32_t *addr, unsigned *
         *sensor_idx = p ? p->sensor : SIZE_MAX;
 }
 
+void ds_darknet_get_lookup(const ds_darknet *d, ds_darknet_lookup *out)
+{
+    *out = (ds_darknet_lookup){d->ranges, d->n_ranges, d->table, d->table_shift};
+}
+
 int64_t ds_darknet_index(const ds_darknet *d, uint32_t addr)
 {
-    if (d->n_ranges == 0)
-        return -1;
-    size_t slot = addr >> d->table_shift;
-    size_t lo = d->table[slot], hi = d->table[slot + 1];
-    /* Candidates are ranges lo..hi: those ending in this slot, and the one after them. */
-    if (hi >= d->n_ranges)
-        hi = d->n_ranges - 1;
-    const range *r = d->ranges;
-    if (hi > lo + LINEAR_MAX) {
-        /* The last candidate that starts at or before addr is the only one that can hold it. */
-        if (r[lo].start > addr)
-            return -1;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo + 1) / 2;
-            if (r[mid].start <= addr)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-    }
-    /* A scan with early exit beats a branch-free count here (measured: bench_darknet). */
-    for (size_t i = lo; i <= hi; i++) {
-        uint32_t off = addr - r[i].start;
-        if (off <= r[i].span)
-            return (int64_t)(r[i].base + off);
-    }
-    return -1;
+    ds_darknet_lookup l;
+    ds_darknet_get_lookup(d, &l);
+    return ds_darknet_lookup_index(&l, addr);
 }
 
 uint32_t ds_darknet_address(const ds_darknet *d, uint64_t idx)
