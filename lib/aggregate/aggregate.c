@@ -1368,6 +1368,17 @@ static inline int emit(const sink *s, uint64_t pair, uint64_t count)
 }
 
 /*
+ * opaque - make *v a value the compiler cannot reason about: without it GCC 12 turned the
+ * two-way merge's `x += kx <= ky` into a branch on kx < ky, and the one-run walk's `ended`
+ * into a branch (both seen in the object code), which random keys mispredict at about half of
+ * the keys and short pairs at nearly every pair.
+ */
+static inline void opaque(size_t *v)
+{
+    __asm__("" : "+r"(*v));
+}
+
+/*
  * A walk over the merged keys counts each pair's keys without a branch on where a pair ends
  * (with many short pairs that branch is mispredicted at nearly every pair): per key,
  * `ended` is whether the key starts a new pair, the count restarts by a conditional move, and
@@ -1377,26 +1388,17 @@ static inline int emit(const sink *s, uint64_t pair, uint64_t count)
 #define WALK_STEP(k, dbits, sk, pair, count, stop_stmt)                                            \
     do {                                                                                           \
         uint64_t p_ = (k) >> (dbits);                                                              \
-        bool ended_ = p_ != (pair);                                                                \
+        size_t ended_ = p_ != (pair);                                                              \
+        opaque(&ended_);                                                                           \
         if (ended_ & ((count) >= (sk)->min)) {                                                     \
             int stop_ = emit((sk), (pair), (count));                                               \
             if (stop_ != 0) {                                                                      \
                 stop_stmt;                                                                         \
             }                                                                                      \
         }                                                                                          \
-        (count) = ended_ ? 1 : (count) + 1;                                                        \
+        (count) = ((count) & (ended_ - 1)) + 1;                                                    \
         (pair) = p_;                                                                               \
     } while (0)
-
-/*
- * opaque - make *v a value the compiler cannot reason about: without it GCC 12 turned the
- * two-way merge's `x += kx <= ky` into a branch on kx < ky (seen in the object code), which
- * two random runs mispredict at half of their keys.
- */
-static inline void opaque(size_t *v)
-{
-    __asm__("" : "+r"(*v));
-}
 
 /* coverage_one - the walk over one sorted run. Returns fn's first nonzero answer, else 0. */
 static int coverage_one(const uint64_t *x, size_t n, unsigned dbits, const sink *sk)
