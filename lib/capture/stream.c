@@ -659,7 +659,16 @@ bool ds_stream_compressed_magic(const uint8_t *p, size_t n)
  * carries the decompressor's result after its bytes, so that an end or an error takes effect
  * exactly where it did without the thread.
  */
-#define RING_CHUNKS 4
+/*
+ * The ring holds RING_CHUNKS chunks of RING_CHUNK bytes (64 MiB, allocated when the thread
+ * starts; pages are touched as they are filled): enough to decouple the two sides. The
+ * consumer works in bursts (a worker that sorts and merges 4 Mi tuple keys stops reading for
+ * 50-150 ms), and with a ring of 4 MiB the decompression thread stopped during each burst and
+ * the worker waited for it afterwards: `analyze -j 1` on a 2.1 GB zstd capture took 2.4-2.5 s
+ * with both threads idle about 30% of the time, 2.1 s with 64 MiB (docs/PERFORMANCE.md).
+ * DARKSCAN_TEST_RING_CHUNKS (tests only) sets a smaller ring, so that small inputs go round it.
+ */
+#define RING_CHUNKS 64
 #define RING_CHUNK  (1024u * 1024u)
 
 typedef struct ring_chunk {
@@ -674,8 +683,9 @@ typedef struct ring {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    ring_chunk chunk[RING_CHUNKS];
-    size_t head, count; /* filled chunks: head .. head + count (mod RING_CHUNKS) */
+    ring_chunk *chunk;
+    size_t n_chunks;    /* RING_CHUNKS unless a test says otherwise */
+    size_t head, count; /* filled chunks: head .. head + count (mod n_chunks) */
     size_t pos;         /* bytes of the head chunk already consumed */
     bool stop;          /* the consumer is leaving */
 } ring;
@@ -712,10 +722,10 @@ static void *producer(void *arg)
     ring *r = s->ring;
     for (;;) {
         pthread_mutex_lock(&r->lock);
-        while (r->count == RING_CHUNKS && !r->stop)
+        while (r->count == r->n_chunks && !r->stop)
             pthread_cond_wait(&r->changed, &r->lock);
         bool stop = r->stop;
-        size_t slot = (r->head + r->count) % RING_CHUNKS;
+        size_t slot = (r->head + r->count) % r->n_chunks;
         pthread_mutex_unlock(&r->lock);
         if (stop)
             return NULL;
@@ -749,7 +759,17 @@ static bool ring_start(ds_stream *s)
     ring *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return false;
-    for (size_t i = 0; i < RING_CHUNKS; i++) {
+    r->n_chunks = RING_CHUNKS;
+    const char *test_chunks = getenv("DARKSCAN_TEST_RING_CHUNKS");
+    if (test_chunks != NULL && strtoul(test_chunks, NULL, 10) >= 1 &&
+        strtoul(test_chunks, NULL, 10) <= RING_CHUNKS)
+        r->n_chunks = strtoul(test_chunks, NULL, 10);
+    r->chunk = calloc(r->n_chunks, sizeof(*r->chunk));
+    if (r->chunk == NULL) {
+        free(r);
+        return false;
+    }
+    for (size_t i = 0; i < r->n_chunks; i++) {
         r->chunk[i].data = malloc(RING_CHUNK);
         if (r->chunk[i].data == NULL)
             goto fail;
@@ -763,8 +783,9 @@ static bool ring_start(ds_stream *s)
     pthread_mutex_destroy(&r->lock);
     s->ring = NULL;
 fail:
-    for (size_t i = 0; i < RING_CHUNKS; i++)
+    for (size_t i = 0; i < r->n_chunks; i++)
         free(r->chunk[i].data);
+    free(r->chunk);
     free(r);
     return false;
 }
@@ -780,8 +801,9 @@ static void ring_free(ring *r)
     pthread_join(r->thread, NULL);
     pthread_cond_destroy(&r->changed);
     pthread_mutex_destroy(&r->lock);
-    for (size_t i = 0; i < RING_CHUNKS; i++)
+    for (size_t i = 0; i < r->n_chunks; i++)
         free(r->chunk[i].data);
+    free(r->chunk);
     free(r);
 }
 
@@ -809,7 +831,7 @@ static size_t ring_read(ds_stream *s, uint8_t *out, size_t cap, dec_result *res,
             return n; /* the last chunk: the thread has ended, the chunk stays */
         }
         pthread_mutex_lock(&r->lock);
-        r->head = (r->head + 1) % RING_CHUNKS;
+        r->head = (r->head + 1) % r->n_chunks;
         r->count--;
         r->pos = 0;
         pthread_cond_broadcast(&r->changed);

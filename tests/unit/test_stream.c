@@ -103,15 +103,23 @@ static void test_each_compression(void **state)
     tu_buf_free(&plain);
 }
 
-/* A file larger than the decompression thread's ring (4 chunks of 1 MiB), several times over,
- * cut short and with garbage after it: the same as from memory. */
+/* A file of about 15 MB through the decompression thread's ring: the default ring (64 chunks of
+ * 1 MiB, larger than the file), and rings of 4 chunks and of 1 (DARKSCAN_TEST_RING_CHUNKS), which
+ * the file goes round several times over; whole, cut short and with garbage after it: the same
+ * as from memory. */
 static void test_large_through_thread(void **state)
 {
     static const int large[] = {0, 3, 4}; /* gzip, zstd, lz4 (bzip2 and xz compress slowly) */
+    static const char *rings[] = {NULL, "4", "1"};
     tu_buf plain = {0};
     build_pcap(&plain, 20000, NULL); /* about 15 MB */
-    for (size_t i = 0; i < sizeof(large) / sizeof(large[0]); i++) {
-        int k = large[i];
+    for (size_t i = 0; i < sizeof(large) / sizeof(large[0]) * 3; i++) {
+        const char *ring = rings[i % 3];
+        if (ring != NULL)
+            setenv("DARKSCAN_TEST_RING_CHUNKS", ring, 1);
+        else
+            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        int k = large[i / 3];
         tu_buf z = {0};
         tu_compress(kinds[k], plain.data, plain.len, &z);
         tu_capture c;
@@ -129,6 +137,7 @@ static void test_large_through_thread(void **state)
         tu_capture_free(&c);
         tu_buf_free(&z);
     }
+    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
     tu_buf_free(&plain);
 }
 
