@@ -61,6 +61,10 @@ typedef struct ds_format_reader {
 /* ds_format_magic - do the first n bytes start a capture in a format we read? */
 bool ds_format_magic(const uint8_t *p, size_t n);
 
+/* ds_format_starts - the first (up to) 4 of n bytes in hex, for messages that say what a file
+   that is not a capture starts with. */
+void ds_format_starts(const uint8_t *p, size_t n, char hex[9]);
+
 extern const ds_format_reader ds_pcap_format;
 extern const ds_format_reader ds_pcapng_format;
 

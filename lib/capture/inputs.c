@@ -71,9 +71,8 @@ static bool is_capture(const char *path, char *why, size_t why_len)
     }
     if (ds_format_magic(p, (size_t)n) || ds_stream_compressed_magic(p, (size_t)n))
         return true;
-    char hex[9] = "";
-    for (ssize_t i = 0; i < n && i < 4; i++)
-        snprintf(hex + 2 * i, sizeof(hex) - 2 * (size_t)i, "%02x", p[i]);
+    char hex[9];
+    ds_format_starts(p, (size_t)n, hex);
     snprintf(why, why_len, "neither a capture nor compressed (starts %s)", hex);
     return false;
 }

@@ -20,12 +20,25 @@ static const ds_format_reader *const formats[] = {
     &ds_pcapng_format,
 };
 
-bool ds_format_magic(const uint8_t *p, size_t n)
+/* format_of - the format whose magic the first n bytes carry, or NULL. */
+static const ds_format_reader *format_of(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
         if (formats[i]->probe(p, n))
-            return true;
-    return false;
+            return formats[i];
+    return NULL;
+}
+
+bool ds_format_magic(const uint8_t *p, size_t n)
+{
+    return format_of(p, n) != NULL;
+}
+
+void ds_format_starts(const uint8_t *p, size_t n, char hex[9])
+{
+    hex[0] = '\0';
+    for (size_t i = 0; i < n && i < 4; i++)
+        snprintf(hex + 2 * i, 9 - 2 * i, "%02x", p[i]);
 }
 
 struct ds_reader {
@@ -63,16 +76,10 @@ static ds_status reader_start(ds_reader *r, ds_error *err)
                                 name, ds_compression_name(ds_stream_compression(r->ctx.in)));
         return ds_error_set(err, DS_ERR_FORMAT, "%s: empty file, not a capture", name);
     }
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
-        if (formats[i]->probe(p, avail)) {
-            r->fmt = formats[i];
-            break;
-        }
-    }
+    r->fmt = format_of(p, avail);
     if (r->fmt == NULL) {
-        char magic[16] = "";
-        for (size_t i = 0; i < avail && i < 4; i++)
-            snprintf(magic + 2 * i, sizeof(magic) - 2 * i, "%02x", p[i]);
+        char magic[9];
+        ds_format_starts(p, avail, magic);
         ds_compression c = ds_stream_compression(r->ctx.in);
         return ds_error_set(err, DS_ERR_FORMAT, "%s: %s%snot a pcap or pcapng capture (starts %s)",
                             name, c == DS_COMP_NONE ? "" : ds_compression_name(c),
