@@ -68,6 +68,15 @@ static bool pcap_probe(const uint8_t *p, size_t n)
            be == PCAP_MAGIC_US || be == PCAP_MAGIC_NS || be == PCAP_MAGIC_KUZ;
 }
 
+/* note_file - a reader of the file starts (at its header or at a boundary inside it): its
+   link type and time resolution go into the reader's stats. */
+static void note_file(const pcap_state *s, ds_format_ctx *ctx)
+{
+    ds_format_add_linktype(ctx->stats, s->linktype);
+    if (ctx->ts_digits < (s->nsec ? 9 : 6))
+        ctx->ts_digits = s->nsec ? 9 : 6;
+}
+
 static ds_status pcap_open(void **out, ds_format_ctx *ctx, ds_error *err)
 {
     *out = NULL;
@@ -119,9 +128,7 @@ static ds_status pcap_open(void **out, ds_format_ctx *ctx, ds_error *err)
     s->max_len = max_len == 0 || max_len > DS_MAX_RECORD ? DS_MAX_RECORD : (uint32_t)max_len;
     s->want = s->rec_hdr;
     ds_stream_consume(ctx->in, PCAP_FILE_HDR);
-    ds_format_add_linktype(ctx->stats, s->linktype);
-    if (ctx->ts_digits < (s->nsec ? 9 : 6))
-        ctx->ts_digits = s->nsec ? 9 : 6;
+    note_file(s, ctx);
     *out = s;
     return DS_OK;
 }
@@ -330,9 +337,7 @@ static ds_status pcap_split(const void *first, void **out, ds_format_ctx *ctx, d
         s->want = s->rec_hdr;
         s->done = false;
         ds_stream_consume(ctx->in, c);
-        ds_format_add_linktype(ctx->stats, s->linktype);
-        if (ctx->ts_digits < (s->nsec ? 9 : 6))
-            ctx->ts_digits = s->nsec ? 9 : 6;
+        note_file(s, ctx);
         *out = s;
         return DS_OK;
     }
