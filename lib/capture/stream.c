@@ -761,9 +761,9 @@ static bool ring_start(ds_stream *s)
         return false;
     r->n_chunks = RING_CHUNKS;
     const char *test_chunks = getenv("DARKSCAN_TEST_RING_CHUNKS");
-    if (test_chunks != NULL && strtoul(test_chunks, NULL, 10) >= 1 &&
-        strtoul(test_chunks, NULL, 10) <= RING_CHUNKS)
-        r->n_chunks = strtoul(test_chunks, NULL, 10);
+    unsigned long chunks = test_chunks != NULL ? strtoul(test_chunks, NULL, 10) : 0;
+    if (chunks >= 1 && chunks <= RING_CHUNKS)
+        r->n_chunks = chunks;
     r->chunk = calloc(r->n_chunks, sizeof(*r->chunk));
     if (r->chunk == NULL) {
         free(r);
