@@ -268,7 +268,7 @@ static void split(job *j, file *f, ds_reader *r, unsigned spare)
     head->users = 1;
     f->plain = ds_reader_can_split(r);
     part *last = head;
-    if (n >= 2 && ds_reader_can_split(r)) {
+    if (n >= 2 && f->plain) {
         for (uint64_t k = 1; k < n; k++) {
             uint64_t at = size / n * k;
             if (at <= last->start)
@@ -523,11 +523,17 @@ static ds_status join_aggregates(job *j, worker *workers, unsigned n_workers, ds
     size_t *keys = calloc(cap, sizeof(*keys));
     group *groups = calloc(n_workers, sizeof(*groups));
     ds_aggregate **slots = calloc(cap, sizeof(*slots));
-    if (all == NULL || keys == NULL || groups == NULL || slots == NULL) {
+    size_t *member = calloc(cap, sizeof(*member)); /* each aggregate's group */
+    size_t *count = calloc(n_workers, sizeof(*count));
+    if (all == NULL || keys == NULL || groups == NULL || slots == NULL || member == NULL ||
+        count == NULL) {
+        /* The aggregates are still their workers' and parts': the caller frees them. */
         free(all);
         free(keys);
         free(groups);
         free(slots);
+        free(member);
+        free(count);
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
     }
     for (unsigned i = 0; i < n_workers; i++) {
@@ -554,19 +560,6 @@ static ds_status join_aggregates(job *j, worker *workers, unsigned n_workers, ds
         }
     }
     /* Each group's members go into slots in turn: count first, then place. */
-    size_t *member = calloc(n, sizeof(*member));
-    size_t *count = calloc(n_workers, sizeof(*count));
-    if (member == NULL || count == NULL) {
-        free(member);
-        free(count);
-        for (size_t i = 0; i < n; i++)
-            ds_aggregate_free(all[i]);
-        free(all);
-        free(keys);
-        free(groups);
-        free(slots);
-        return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
-    }
     for (size_t i = 0; i < n; i++) {
         unsigned best = 0;
         for (unsigned g = 1; g < n_workers; g++) {
