@@ -463,3 +463,41 @@ void tu_assert_packets_equal(const ds_packet *a, const ds_packet *b, size_t n)
         assert_int_equal(a[i].pkt_flags, b[i].pkt_flags);
     }
 }
+
+/* assert_values_equal - two exported lists of header value counts. */
+static void assert_values_equal(const ds_value_count *x, size_t nx, const ds_value_count *y,
+                                size_t ny)
+{
+    assert_int_equal(nx, ny);
+    for (size_t k = 0; k < nx; k++) {
+        assert_int_equal(x[k].host, y[k].host);
+        assert_int_equal(x[k].value, y[k].value);
+        assert_int_equal(x[k].packets, y[k].packets);
+    }
+}
+
+void tu_assert_aggregates_equal(ds_aggregate *a, ds_aggregate *b)
+{
+    ds_error err;
+    assert_int_equal(ds_aggregate_window_count(a), ds_aggregate_window_count(b));
+    for (size_t i = 0; i < ds_aggregate_window_count(a); i++) {
+        ds_agg_window_data x, y;
+        assert_int_equal(ds_aggregate_window_export(a, i, &x, &err), DS_OK);
+        assert_int_equal(ds_aggregate_window_export(b, i, &y, &err), DS_OK);
+        assert_true(x.id == y.id);
+        assert_int_equal(x.packets, y.packets);
+        assert_int_equal(x.syn_packets, y.syn_packets);
+        assert_int_equal(x.syn_all, y.syn_all);
+        assert_int_equal(x.outside_darknet, y.outside_darknet);
+        assert_true(x.first_ts_ns == y.first_ts_ns && x.last_ts_ns == y.last_ts_ns);
+        assert_memory_equal(x.slots, y.slots, sizeof(x.slots));
+        assert_int_equal(x.n_keys, y.n_keys);
+        if (x.n_keys > 0)
+            assert_memory_equal(x.keys, y.keys, x.n_keys * sizeof(*x.keys));
+        assert_int_equal(x.n_hosts, y.n_hosts);
+        if (x.n_hosts > 0)
+            assert_memory_equal(x.hosts, y.hosts, x.n_hosts * sizeof(*x.hosts));
+        assert_values_equal(x.ttls, x.n_ttls, y.ttls, y.n_ttls);
+        assert_values_equal(x.tcp_windows, x.n_tcp_windows, y.tcp_windows, y.n_tcp_windows);
+    }
+}

@@ -105,5 +105,10 @@ ds_status tu_read_path(const char *path, size_t batch, tu_capture *c);
 void tu_capture_free(tu_capture *c);
 /* tu_assert_packets_equal - every field of n packets equal (padding ignored). */
 void tu_assert_packets_equal(const ds_packet *a, const ds_packet *b, size_t n);
+/*
+ * tu_assert_aggregates_equal - the same windows with the same counters, time slots, tuples,
+ * hosts (compared bytewise: exported entries have zero padding) and header value counts.
+ */
+void tu_assert_aggregates_equal(ds_aggregate *a, ds_aggregate *b);
 
 #endif

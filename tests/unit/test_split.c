@@ -342,47 +342,6 @@ static ds_aggregate *read_all(const ds_path_list *in, const ds_agg_config *cfg, 
     return agg;
 }
 
-static void assert_aggregates_equal(ds_aggregate *a, ds_aggregate *b)
-{
-    ds_error err;
-    assert_int_equal(ds_aggregate_window_count(a), ds_aggregate_window_count(b));
-    for (size_t i = 0; i < ds_aggregate_window_count(a); i++) {
-        ds_agg_window_data x, y;
-        assert_int_equal(ds_aggregate_window_export(a, i, &x, &err), DS_OK);
-        assert_int_equal(ds_aggregate_window_export(b, i, &y, &err), DS_OK);
-        assert_int_equal(x.id, y.id);
-        assert_int_equal(x.packets, y.packets);
-        assert_int_equal(x.syn_packets, y.syn_packets);
-        assert_int_equal(x.syn_all, y.syn_all);
-        assert_int_equal(x.outside_darknet, y.outside_darknet);
-        assert_int_equal(x.first_ts_ns, y.first_ts_ns);
-        assert_int_equal(x.last_ts_ns, y.last_ts_ns);
-        assert_memory_equal(x.slots, y.slots, sizeof(x.slots));
-        assert_int_equal(x.n_keys, y.n_keys);
-        assert_memory_equal(x.keys, y.keys, x.n_keys * sizeof(*x.keys));
-        assert_int_equal(x.n_hosts, y.n_hosts);
-        for (size_t h = 0; h < x.n_hosts; h++) {
-            assert_int_equal(x.hosts[h].host, y.hosts[h].host);
-            assert_int_equal(x.hosts[h].syn_packets, y.hosts[h].syn_packets);
-            assert_int_equal(x.hosts[h].mirai_packets, y.hosts[h].mirai_packets);
-            assert_int_equal(x.hosts[h].zmap_packets, y.hosts[h].zmap_packets);
-            assert_int_equal(x.hosts[h].masscan_packets, y.hosts[h].masscan_packets);
-        }
-        assert_int_equal(x.n_ttls, y.n_ttls);
-        for (size_t k = 0; k < x.n_ttls; k++) {
-            assert_int_equal(x.ttls[k].host, y.ttls[k].host);
-            assert_int_equal(x.ttls[k].value, y.ttls[k].value);
-            assert_int_equal(x.ttls[k].packets, y.ttls[k].packets);
-        }
-        assert_int_equal(x.n_tcp_windows, y.n_tcp_windows);
-        for (size_t k = 0; k < x.n_tcp_windows; k++) {
-            assert_int_equal(x.tcp_windows[k].host, y.tcp_windows[k].host);
-            assert_int_equal(x.tcp_windows[k].value, y.tcp_windows[k].value);
-            assert_int_equal(x.tcp_windows[k].packets, y.tcp_windows[k].packets);
-        }
-    }
-}
-
 /*
  * Every kind of capture plus a compressed one, read by 1 to 3 threads with parts of many sizes
  * (down to a few records): the aggregate, the totals and every file's events and stats are
@@ -442,7 +401,7 @@ static void test_read_files_split(void **state)
                 if (want->done[i])
                     assert_stats_equal(&s->stats[i], &want->stats[i]);
             }
-            assert_aggregates_equal(agg, serial);
+            tu_assert_aggregates_equal(agg, serial);
             ds_aggregate_free(agg);
         }
     }

@@ -75,31 +75,6 @@ static ds_aggregate *make_agg(const ds_agg_config *cfg, size_t n, int first, int
     return agg;
 }
 
-/* assert_agg_equal - the same windows with the same counters, tuples and hosts. */
-static void assert_agg_equal(ds_aggregate *a, ds_aggregate *b)
-{
-    ds_error err;
-    assert_int_equal(ds_aggregate_window_count(a), ds_aggregate_window_count(b));
-    for (size_t i = 0; i < ds_aggregate_window_count(a); i++) {
-        ds_agg_window_data x, y;
-        assert_int_equal(ds_aggregate_window_export(a, i, &x, &err), DS_OK);
-        assert_int_equal(ds_aggregate_window_export(b, i, &y, &err), DS_OK);
-        assert_true(x.id == y.id);
-        assert_int_equal(x.packets, y.packets);
-        assert_int_equal(x.syn_packets, y.syn_packets);
-        assert_int_equal(x.syn_all, y.syn_all);
-        assert_int_equal(x.outside_darknet, y.outside_darknet);
-        assert_true(x.first_ts_ns == y.first_ts_ns && x.last_ts_ns == y.last_ts_ns);
-        assert_memory_equal(x.slots, y.slots, sizeof(x.slots));
-        assert_int_equal(x.n_keys, y.n_keys);
-        if (x.n_keys > 0)
-            assert_memory_equal(x.keys, y.keys, x.n_keys * sizeof(*x.keys));
-        assert_int_equal(x.n_hosts, y.n_hosts);
-        if (x.n_hosts > 0)
-            assert_memory_equal(x.hosts, y.hosts, x.n_hosts * sizeof(*x.hosts));
-    }
-}
-
 static ds_state *open_state(const char *name, const ds_darknet *d, unsigned compact_rows)
 {
     ds_state *st;
@@ -267,7 +242,7 @@ static void test_commit_load_skip_replace(void **state)
     }
     ds_input_info info;
     ds_aggregate *got = load(st, &info);
-    assert_agg_equal(got, all);
+    tu_assert_aggregates_equal(got, all);
     assert_int_equal(info.files, 3);
     assert_int_equal(info.records, 30);
     ds_aggregate_free(got);
@@ -276,7 +251,7 @@ static void test_commit_load_skip_replace(void **state)
     assert_int_equal(commit(st, parts[1], 2, DS_STATE_ADD, 0), DS_STATE_SKIPPED);
     assert_int_equal(commit(st, parts[1], 2, DS_STATE_REPLACE, 0), DS_STATE_REPLACED);
     got = load(st, NULL);
-    assert_agg_equal(got, all);
+    tu_assert_aggregates_equal(got, all);
     ds_aggregate_free(got);
     uint8_t id[DS_STATE_ID_LEN];
     memset(id, 2, sizeof(id));
@@ -354,9 +329,9 @@ static void test_merge_algebra(void **state)
     merge(cba, "B.db");
     merge(cba, "A.db");
     ds_aggregate *x = load(ab_c, NULL), *y = load(a_bc, NULL), *z = load(cba, NULL);
-    assert_agg_equal(x, want);
-    assert_agg_equal(y, want);
-    assert_agg_equal(z, want);
+    tu_assert_aggregates_equal(x, want);
+    tu_assert_aggregates_equal(y, want);
+    tu_assert_aggregates_equal(z, want);
     ds_aggregate_free(x);
     ds_aggregate_free(y);
     ds_aggregate_free(z);
@@ -369,7 +344,7 @@ static void test_merge_algebra(void **state)
     merge(ab_c, "B.db");
     merge(ab_c, "a_bc.db");
     x = load(ab_c, NULL);
-    assert_agg_equal(x, want);
+    tu_assert_aggregates_equal(x, want);
     ds_aggregate_free(x);
     ds_state *a = open_state("A.db", d, 0);
     ds_aggregate *a0 = load(a, NULL);
@@ -377,7 +352,7 @@ static void test_merge_algebra(void **state)
     ds_state_close(open_state("A2.db", d, 0));
     merge(a, "A2.db"); /* an empty state */
     x = load(a, NULL);
-    assert_agg_equal(x, a0);
+    tu_assert_aggregates_equal(x, a0);
     ds_aggregate_free(x);
     ds_aggregate_free(a0);
 
@@ -438,14 +413,14 @@ static void test_compaction(void **state)
     assert_int_equal(wc.windows, 1);
     assert_true(wc.max_rows <= 1 + 4 + 1); /* folded whenever over 1 + 4 rows */
     ds_aggregate *got = load(st, NULL);
-    assert_agg_equal(got, all);
+    tu_assert_aggregates_equal(got, all);
     ds_aggregate_free(got);
     assert_int_equal(ds_state_compact(st, 0, &err), DS_OK);
     wc = (win_count){0, 0, 0, 0};
     assert_int_equal(ds_state_list_windows(st, count_window, &wc, &err), DS_OK);
     assert_int_equal(wc.rows, 1);
     got = load(st, NULL);
-    assert_agg_equal(got, all);
+    tu_assert_aggregates_equal(got, all);
     ds_aggregate_free(got);
     /* --force after compaction: the file's counters are replaced, its tuples stay united. */
     ds_aggregate *p = make_agg(cfg, 500, 0, 1);
@@ -453,7 +428,7 @@ static void test_compaction(void **state)
     commit(st, p, 50, DS_STATE_REPLACE, 0);
     assert_int_equal(ds_aggregate_merge(all, p, &err), DS_OK);
     got = load(st, NULL);
-    assert_agg_equal(got, all);
+    tu_assert_aggregates_equal(got, all);
     ds_aggregate_free(got);
     ds_aggregate_free(p);
     ds_aggregate_free(all);
@@ -536,7 +511,7 @@ static void test_live_updates(void **state)
         ds_aggregate_free(cur);
         ds_input_info info;
         ds_aggregate *got = load(st, &info);
-        assert_agg_equal(got, all);
+        tu_assert_aggregates_equal(got, all);
         assert_int_equal(info.files, 0); /* a live session is not a file */
         assert_int_equal(info.records, (uint64_t)flush * 1500);
         ds_aggregate_free(got);
@@ -604,7 +579,7 @@ static void test_big_window_chunks(void **state)
     assert_int_equal(ds_state_list_windows(st, count_window, &wc, &err), DS_OK);
     assert_int_equal(wc.rows, 2);
     ds_aggregate *got = load(st, NULL);
-    assert_agg_equal(got, agg);
+    tu_assert_aggregates_equal(got, agg);
     ds_aggregate_free(got);
     /* Compaction leaves them as they are: two rows are what the keys need. */
     assert_int_equal(ds_state_compact(st, 0, &err), DS_OK);
