@@ -633,11 +633,11 @@ static ds_status flush_all(ds_aggregate *agg, ds_error *err)
     return DS_OK;
 }
 
-/* compact - leave the window's tuples as one sorted distinct run (or none). */
-static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
+/* compact_to - leave the window's tuples as at most max_runs sorted distinct runs. */
+static ds_status compact_to(ds_aggregate *agg, win *w, size_t max_runs, ds_error *err)
 {
     ds_status st = flush(agg, w, err);
-    while (st == DS_OK && w->n_runs >= 2) {
+    while (st == DS_OK && w->n_runs > max_runs) {
         run *a = &w->runs[w->n_runs - 2], *b = &w->runs[w->n_runs - 1];
         st = absorb(a, b->keys, b->n, err);
         if (st == DS_OK) {
@@ -646,6 +646,12 @@ static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
         }
     }
     return st;
+}
+
+/* compact - leave the window's tuples as one sorted distinct run (or none). */
+static ds_status compact(ds_aggregate *agg, win *w, ds_error *err)
+{
+    return compact_to(agg, w, 1, err);
 }
 
 /* make_room - room in w's buffer for one more key (a larger buffer, or a flush). */
@@ -1598,6 +1604,11 @@ size_t ds_aggregate_key_count(const ds_aggregate *agg)
     return n;
 }
 
+size_t ds_aggregate_run_count(const ds_aggregate *agg, size_t i)
+{
+    return i < agg->n_wins ? agg->wins[i]->n_runs : 0;
+}
+
 ds_status ds_aggregate_coverage_min(ds_aggregate *agg, size_t i, uint64_t min_count,
                                     ds_coverage_fn fn, void *ctx, ds_error *err)
 {
@@ -1728,11 +1739,11 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
 
 /* ---- for ds_read_files (aggregate_int.h) ---- */
 
-ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err)
+ds_status ds_aggregate_compact_all(ds_aggregate *agg, size_t max_runs, ds_error *err)
 {
     for (size_t i = 0; i < agg->n_wins; i++) {
         win *w = agg->wins[i];
-        ds_status st = compact(agg, w, err);
+        ds_status st = compact_to(agg, w, max_runs, err);
         if (st != DS_OK)
             return st;
         ds_big_free(w->buf, w->buf_cap * sizeof(*w->buf));

@@ -18,11 +18,13 @@
 void ds_aggregate_set_buffer(ds_aggregate *agg, size_t max_keys, size_t budget_keys);
 
 /*
- * ds_aggregate_compact_all - sort every window's buffer into its runs and merge them into one,
- * then free the buffers and the sort's scratch: what a worker of ds_read_files() does with its
- * aggregate when it has read everything, in parallel with the other workers.
+ * ds_aggregate_compact_all - sort every window's buffer into its runs and merge them down to
+ * at most max_runs (>= 1), then free the buffers and the sort's scratch: what a worker of
+ * ds_read_files() does with its aggregate when it has read everything, in parallel with the
+ * other workers. A lone worker leaves two runs: the coverage walk merges two on the fly for
+ * about what it costs to walk one, which saves a merge of every key (docs/PERFORMANCE.md).
  */
-ds_status ds_aggregate_compact_all(ds_aggregate *agg, ds_error *err);
+ds_status ds_aggregate_compact_all(ds_aggregate *agg, size_t max_runs, ds_error *err);
 
 /*
  * ds_aggregate_absorb - move everything of `from` into `into` (same configuration): counters
@@ -41,5 +43,8 @@ void ds_aggregate_set_threads(ds_aggregate *agg, unsigned threads);
 
 /* ds_aggregate_key_count - tuple keys held, in runs and buffers (a key may be in several). */
 size_t ds_aggregate_key_count(const ds_aggregate *agg);
+
+/* ds_aggregate_run_count - window i's sorted runs (0 for a window that does not exist). */
+size_t ds_aggregate_run_count(const ds_aggregate *agg, size_t i);
 
 #endif

@@ -462,13 +462,15 @@ static void *worker_main(void *arg)
         }
         /* The part's own sets are sorted and merged by its owner, before it may be settled. */
         if (into != w->agg && w->status == DS_OK && !atomic_load(&p->discard) &&
-            ds_aggregate_compact_all(into, &w->err) != DS_OK)
+            ds_aggregate_compact_all(into, 1, &w->err) != DS_OK)
             w->status = DS_ERR_NOMEM;
         detach(j, p);
     }
     free(batch);
-    /* The worker's own sets are sorted and merged here, in parallel with the others'. */
-    if (w->status == DS_OK && ds_aggregate_compact_all(w->agg, &w->err) != DS_OK)
+    /* The worker's own sets are sorted and merged here, in parallel with the others'; a lone
+       worker leaves two runs, which the coverage walk merges on the fly. */
+    size_t max_runs = j->n_workers == 1 ? 2 : 1;
+    if (w->status == DS_OK && ds_aggregate_compact_all(w->agg, max_runs, &w->err) != DS_OK)
         w->status = DS_ERR_NOMEM;
     return NULL;
 }
@@ -502,7 +504,7 @@ static void *group_main(void *arg)
         g->aggs[k] = NULL;
     }
     if (g->n > 1 && g->st == DS_OK)
-        g->st = ds_aggregate_compact_all(g->aggs[0], &g->err);
+        g->st = ds_aggregate_compact_all(g->aggs[0], 1, &g->err);
     return NULL;
 }
 
