@@ -7,7 +7,9 @@
  * compression is one `ds_decompressor` in the static registry below: a magic test on the first
  * bytes, and open/read/close around the compression library (zlib, libbz2, liblzma, libzstd,
  * liblz4's frame API). Uncompressed input skips the middle layer: a file is read() straight
- * into the window, a memory buffer is the window.
+ * into the window, a memory buffer is the window. A compressed file is decompressed by a
+ * thread into a ring of chunks, and the window is the chunk itself but where a record runs
+ * from one chunk into the next (borrow/give_back).
  *
  * Every decompressor accepts several compressed streams back to back (gzip members, bzip2
  * streams, xz streams with padding, zstd frames including skippable ones, lz4 frames), which
@@ -712,7 +714,8 @@ struct ds_stream {
     bool truncated;
     ds_status pending; /* the error reported when state == IN_ERROR */
     char pending_msg[DS_ERROR_MAX];
-    ring *ring; /* the decompression thread, or NULL (memory input, or no thread) */
+    ring *ring;    /* the decompression thread, or NULL (memory input, or no thread) */
+    bool borrowed; /* the window is the rest of the ring's head chunk, not a copy in buf */
 };
 
 /* producer - the decompression thread: fill free chunks until the input ends or stop. */
@@ -807,6 +810,38 @@ static void ring_free(ring *r)
     free(r);
 }
 
+/* ring_wait_head - the ring's head chunk, once the thread has filled it. */
+static ring_chunk *ring_wait_head(ring *r)
+{
+    pthread_mutex_lock(&r->lock);
+    while (r->count == 0)
+        pthread_cond_wait(&r->changed, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+    return &r->chunk[r->head];
+}
+
+/*
+ * chunk_end - the head chunk c has been read to its end: its result (why and the read error
+ * with it), and unless that is the input's end, the chunk goes back to the thread. The last
+ * chunk stays (the thread has ended).
+ */
+static dec_result chunk_end(ds_stream *s, ring_chunk *c, char *why)
+{
+    ring *r = s->ring;
+    if (c->res != DEC_OK) {
+        memcpy(why, c->why, WHY_MAX);
+        s->src.read_errno = c->read_errno;
+        return c->res;
+    }
+    pthread_mutex_lock(&r->lock);
+    r->head = (r->head + 1) % r->n_chunks;
+    r->count--;
+    r->pos = 0;
+    pthread_cond_broadcast(&r->changed);
+    pthread_mutex_unlock(&r->lock);
+    return DEC_OK;
+}
+
 /*
  * ring_read - up to cap decompressed bytes from the ring into out (waiting for the thread
  * when it is empty); *res is the decompressor's result once the bytes before it are all read.
@@ -814,29 +849,13 @@ static void ring_free(ring *r)
 static size_t ring_read(ds_stream *s, uint8_t *out, size_t cap, dec_result *res, char *why)
 {
     ring *r = s->ring;
-    pthread_mutex_lock(&r->lock);
-    while (r->count == 0)
-        pthread_cond_wait(&r->changed, &r->lock);
-    pthread_mutex_unlock(&r->lock);
-    ring_chunk *c = &r->chunk[r->head];
+    ring_chunk *c = ring_wait_head(r);
     size_t n = c->len - r->pos < cap ? c->len - r->pos : cap;
     memcpy(out, c->data + r->pos, n);
     r->pos += n;
     *res = DEC_OK;
-    if (r->pos == c->len) {
-        *res = c->res;
-        if (c->res != DEC_OK) {
-            memcpy(why, c->why, WHY_MAX);
-            s->src.read_errno = c->read_errno;
-            return n; /* the last chunk: the thread has ended, the chunk stays */
-        }
-        pthread_mutex_lock(&r->lock);
-        r->head = (r->head + 1) % r->n_chunks;
-        r->count--;
-        r->pos = 0;
-        pthread_cond_broadcast(&r->changed);
-        pthread_mutex_unlock(&r->lock);
-    }
+    if (r->pos == c->len)
+        *res = chunk_end(s, c, why);
     return n;
 }
 
@@ -1020,6 +1039,8 @@ static void set_pending(ds_stream *s, ds_status status, const char *fmt, ...)
     s->state = IN_ERROR;
 }
 
+static void take_result(ds_stream *s, dec_result res, const char *why, uint64_t at);
+
 /* fill - append up to len decompressed bytes at out; returns how many; updates s->state. */
 static size_t fill(ds_stream *s, uint8_t *out, size_t len)
 {
@@ -1057,7 +1078,16 @@ static size_t fill(ds_stream *s, uint8_t *out, size_t len)
         got = ring_read(s, out, len, &res, why);
     else
         res = s->dec->read(s->dec_state, src, out, len, &got, why);
-    uint64_t at = s->win_off + s->win_len + got;
+    take_result(s, res, why, s->win_off + s->win_len + got);
+    return got;
+}
+
+/*
+ * take_result - what the decompressor said after the bytes up to decompressed offset at: more
+ * to come, the end (clean or truncated), or an error, which becomes pending.
+ */
+static void take_result(ds_stream *s, dec_result res, const char *why, uint64_t at)
+{
     switch (res) {
     case DEC_OK:
         break;
@@ -1074,10 +1104,40 @@ static size_t fill(ds_stream *s, uint8_t *out, size_t len)
         break;
     case DEC_IO:
         set_pending(s, DS_ERR_IO, "%s: %s: decompressed byte %llu: %s", s->name, s->dec->name,
-                    (unsigned long long)at, strerror(src->read_errno));
+                    (unsigned long long)at, strerror(s->src.read_errno));
         break;
     }
-    return got;
+}
+
+/*
+ * borrow - with the window empty, make it the rest of the ring's head chunk, where the thread
+ * put it (no copy). The chunk stays the consumer's until give_back().
+ */
+static void borrow(ds_stream *s)
+{
+    ring *r = s->ring;
+    ring_chunk *c = ring_wait_head(r);
+    s->win = c->data + r->pos;
+    s->win_len = c->len - r->pos;
+    r->pos = c->len;
+    s->borrowed = true;
+    if (c->res != DEC_OK)
+        s->src.read_errno = c->read_errno;
+    take_result(s, c->res, c->why, s->win_off + s->win_len);
+}
+
+/*
+ * give_back - the window's unread bytes of a borrowed chunk (at most DS_STREAM_MAX_NEED: a
+ * record that goes on in the next chunk) move into the window buffer, and the chunk goes back
+ * to the thread (the last one stays).
+ */
+static void give_back(ds_stream *s)
+{
+    memmove(s->buf, s->win, s->win_len);
+    s->win = s->buf;
+    s->borrowed = false;
+    char why[WHY_MAX];
+    chunk_end(s, &s->ring->chunk[s->ring->head], why);
 }
 
 ds_status ds_stream_need(ds_stream *s, size_t want, const uint8_t **data, size_t *avail,
@@ -1085,14 +1145,29 @@ ds_status ds_stream_need(ds_stream *s, size_t want, const uint8_t **data, size_t
 {
     if (want > DS_STREAM_MAX_NEED)
         want = DS_STREAM_MAX_NEED;
+    if (s->borrowed && s->win_len < want)
+        give_back(s);
     while (s->win_len < want && s->state == IN_MORE) {
+        if (s->ring != NULL && s->win_len == 0) {
+            /* Zero copy: the records are parsed in the ring's chunk itself. */
+            borrow(s);
+            if (s->win_len >= want)
+                break;
+            give_back(s);
+            if (s->win_len == 0 && s->state == IN_MORE)
+                set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: no progress",
+                            s->name, s->dec->name, (unsigned long long)s->win_off);
+            continue;
+        }
         if (s->win != s->buf) {
             memmove(s->buf, s->win, s->win_len);
             s->win = s->buf;
         }
         size_t room = s->cap - s->win_len;
         size_t ask = want - s->win_len;
-        if (ask < WINDOW_CHUNK)
+        /* From the ring only what completes the record that runs into the next chunk: the
+           records after it are parsed in the chunk (borrow). */
+        if (ask < WINDOW_CHUNK && s->ring == NULL)
             ask = WINDOW_CHUNK;
         if (ask > room)
             ask = room;

@@ -8,8 +8,9 @@
  *
  * The format readers (pcap.c, pcapng.c) parse records in place: ds_stream_need() makes at
  * least `want` bytes of decompressed input contiguous in memory and returns a pointer into
- * the stream's buffer (or straight into the caller's memory for an uncompressed memory
- * stream: zero copy), ds_stream_consume() moves past what was parsed. The window holds as
+ * the stream's buffer (or, zero copy, straight into the caller's memory for an uncompressed
+ * memory stream, or into the chunk the decompression thread filled), ds_stream_consume() moves
+ * past what was parsed. The window holds as
  * much as the buffer allows, so a reader parses many records per call.
  *
  * End of input is not an error: need() then returns fewer bytes than asked. A compressed
