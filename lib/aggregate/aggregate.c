@@ -43,13 +43,9 @@
 
 /*
  * Keys buffered per window before they are sorted into a run, and over all windows before
- * every buffer is flushed. A larger buffer means fewer merges of the runs (each key is merged
- * about log2(distinct keys / buffer) times); 4 Mi keys (32 MiB, plus as much scratch for the
- * sort) measured best (docs/PERFORMANCE.md).
+ * every buffer is flushed: DS_AGG_BUFFER_KEYS (aggregate_int.h) unless set otherwise.
  */
-#define BUF_MAX_KEYS    ((size_t)1 << 22)
-#define BUF_MIN_KEYS    ((size_t)1 << 12)
-#define BUF_BUDGET_KEYS ((size_t)1 << 22)
+#define BUF_MIN_KEYS ((size_t)1 << 12)
 
 #define SLOT_WORDS (DS_AGG_SLOTS / 64)
 
@@ -141,8 +137,8 @@ struct ds_aggregate {
     size_t source_hint; /* the source range that matched last */
     uint64_t *scratch;  /* the sort's scratch, as large as the largest buffer flushed */
     size_t scratch_cap;
-    size_t buf_max;    /* BUF_MAX_KEYS unless tuned */
-    size_t buf_budget; /* BUF_BUDGET_KEYS unless tuned */
+    size_t buf_max;    /* DS_AGG_BUFFER_KEYS unless set */
+    size_t buf_budget; /* DS_AGG_BUFFER_KEYS unless set */
     /* The source filter's /16s: bit b set when some range meets b.0.0/16 (a first test that
        most packets of a host pass, those of other blocks, fail at once). */
     uint64_t *source_16s;
@@ -322,8 +318,8 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
     agg->dbits = dbits;
     ds_darknet_get_lookup(cfg->darknet, &agg->dn);
     agg->block_shift = 32 - cfg->prefix;
-    agg->buf_max = BUF_MAX_KEYS;
-    agg->buf_budget = BUF_BUDGET_KEYS;
+    agg->buf_max = DS_AGG_BUFFER_KEYS;
+    agg->buf_budget = DS_AGG_BUFFER_KEYS;
     if (cfg->n_sources > 0) {
         agg->source_16s = calloc(65536 / 64, sizeof(*agg->source_16s));
         if (agg->source_16s == NULL) {

@@ -10,10 +10,25 @@
 #include "darkscan/aggregate.h"
 
 /*
+ * Keys a window buffers before it sorts them into a run, and all windows together before every
+ * buffer is sorted (the defaults). A larger buffer means fewer merges of the runs (each key is
+ * merged about log2(distinct keys / buffer) times): 4 Mi keys (32 MiB, plus as much scratch
+ * for the sort) measured best (docs/PERFORMANCE.md).
+ */
+#define DS_AGG_BUFFER_KEYS ((size_t)1 << 22)
+/*
+ * The same for a worker fed by a zstd or lz4 decompression thread: it sorts and merges in
+ * shorter bursts, which the thread's ring of decompressed chunks rides out, so that the thread
+ * (there the slower side) seldom stops: `analyze -j 1` on the bench's zstd file 1.81-1.83 s
+ * against 1.93-1.94 s with 4 Mi keys (docs/PERFORMANCE.md).
+ */
+#define DS_AGG_RING_BUFFER_KEYS ((size_t)1 << 20)
+
+/*
  * ds_aggregate_set_buffer - how many new keys a window buffers before it sorts them into a
  * run (max_keys) and how many all windows together buffer before every buffer is sorted
- * (budget_keys); both at least 1. The defaults suit large inputs; the tests make them tiny so
- * that small inputs go through every path.
+ * (budget_keys); both at least 1. A buffer already larger than max_keys is used up first.
+ * The tests make them tiny so that small inputs go through every path.
  */
 void ds_aggregate_set_buffer(ds_aggregate *agg, size_t max_keys, size_t budget_keys);
 
