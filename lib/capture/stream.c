@@ -35,9 +35,10 @@
 
 /* Compressed bytes are read this much at a time. */
 #define SRC_BUF_SIZE (256u * 1024u)
-/* A fill of the window reads (or decompresses) at least this much. 1 MiB measured best for
- * both the bare read() baseline and the reader (docs/PERFORMANCE.md); overridable for such
- * measurements. */
+/* A fill of the window reads (or decompresses, without a decompression thread) at least this
+ * much; from the thread's ring it takes only what completes a record (the rest is parsed in the
+ * ring's chunk). 1 MiB measured best for both the bare read() baseline and the reader
+ * (docs/PERFORMANCE.md); overridable for such measurements. */
 #ifndef WINDOW_CHUNK
 #define WINDOW_CHUNK (1024u * 1024u)
 #endif
@@ -1127,9 +1128,9 @@ static void borrow(ds_stream *s)
 }
 
 /*
- * give_back - the window's unread bytes of a borrowed chunk (at most DS_STREAM_MAX_NEED: a
- * record that goes on in the next chunk) move into the window buffer, and the chunk goes back
- * to the thread (the last one stays).
+ * give_back - the window's unread bytes of a borrowed chunk (less than a chunk: the start of a
+ * record that goes on in the next chunk, or the input's last bytes) move into the window
+ * buffer, and the chunk goes back to the thread (the last one stays).
  */
 static void give_back(ds_stream *s)
 {
@@ -1154,6 +1155,7 @@ ds_status ds_stream_need(ds_stream *s, size_t want, const uint8_t **data, size_t
             if (s->win_len >= want)
                 break;
             give_back(s);
+            /* Defensive: the thread never hands over an empty chunk that is not the last. */
             if (s->win_len == 0 && s->state == IN_MORE)
                 set_pending(s, DS_ERR_FORMAT, "%s: %s: decompressed byte %llu: no progress",
                             s->name, s->dec->name, (unsigned long long)s->win_off);

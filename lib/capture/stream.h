@@ -10,8 +10,8 @@
  * least `want` bytes of decompressed input contiguous in memory and returns a pointer into
  * the stream's buffer (or, zero copy, straight into the caller's memory for an uncompressed
  * memory stream, or into the chunk the decompression thread filled), ds_stream_consume() moves
- * past what was parsed. The window holds as
- * much as the buffer allows, so a reader parses many records per call.
+ * past what was parsed. The window holds as much as the buffer allows (from a decompression
+ * thread: the rest of its chunk), so a reader parses many records per call.
  *
  * End of input is not an error: need() then returns fewer bytes than asked. A compressed
  * stream that ends before its compressed end marker sets ds_stream_truncated(); damaged

@@ -146,7 +146,7 @@ static void test_large_through_thread(void **state)
  * of an unknown type of 0.3-1.9 MiB that the reader skips, so that records and skips cross the
  * chunks' ends at every offset and need() asks for up to 2 MiB; the reader parses in the chunks
  * themselves (borrowed) except where a block runs into the next chunk. The same as from memory,
- * whole and cut short, with rings of 1, 2 and 64 chunks.
+ * whole, cut short and with garbage after it, with rings of 1, 2 and 64 chunks.
  */
 static void test_pcapng_through_thread(void **state)
 {
@@ -188,6 +188,19 @@ static void test_pcapng_through_thread(void **state)
         tu_read_mem(z.data, z.len / 2, 1000, &c);
         assert_true(c.stats.truncated);
         same_through_file(z.data, z.len / 2, &c);
+        tu_capture_free(&c);
+    }
+    /* Garbage after the end, several chunks in: the error and its offset are those of memory. */
+    tu_buf_put(&z, "not compressed", 14);
+    for (size_t r = 0; r < sizeof(rings) / sizeof(rings[0]); r++) {
+        if (rings[r] != NULL)
+            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
+        else
+            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        tu_capture c;
+        assert_int_equal(tu_read_mem(z.data, z.len, 1000, &c), DS_ERR_FORMAT);
+        assert_int_equal(c.n, packets);
+        same_through_file(z.data, z.len, &c);
         tu_capture_free(&c);
     }
     unsetenv("DARKSCAN_TEST_RING_CHUNKS");
