@@ -8,7 +8,7 @@
 # this before every target, so a fresh Debian 12 machine needs nothing else.
 set -euo pipefail
 
-build_pkgs=(gcc make cmake pkg-config zlib1g-dev libbz2-dev liblzma-dev libzstd-dev
+build_pkgs=(gcc make cmake pkg-config zlib1g-dev libisal-dev libbz2-dev liblzma-dev libzstd-dev
             liblz4-dev libpcap-dev libmaxminddb-dev libsqlite3-dev libssl-dev)
 check_pkgs=(libcmocka-dev clang-format gzip bzip2 xz-utils zstd lz4 python3 nftables chromium)
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "capture/stream.h"
 #include "testutil.h"
@@ -353,6 +354,95 @@ static void test_garbage_and_damage(void **state)
     tu_buf_free(&plain);
 }
 
+/* raw_deflate - data compressed by zlib as a bare deflate stream (no wrapper), appended. */
+static void raw_deflate(const uint8_t *data, size_t len, tu_buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&z, (uLong)len);
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    z.next_in = (Bytef *)(uintptr_t)data;
+    z.avail_in = (uInt)len;
+    z.next_out = buf;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    tu_buf_put(out, buf, cap - z.avail_out);
+    deflateEnd(&z);
+    free(buf);
+}
+
+/*
+ * gzip as RFC 1952 has it, beyond what zlib writes (the gzip members here are put together by
+ * hand around zlib's deflate data, an oracle independent of the decompressor): a header with
+ * every optional field (FEXTRA, FNAME, FCOMMENT, FHCRC), an empty member between two others;
+ * then a wrong CRC-32, a wrong length and a wrong header CRC, each an error after the records
+ * before it, the same from memory and through the decompression thread.
+ */
+static void test_gzip_fields_and_checks(void **state)
+{
+    (void)state;
+    static size_t ends[800];
+    tu_buf plain = {0};
+    build_pcap(&plain, 800, ends);
+    size_t half = ends[399];
+    tu_buf z = {0};
+    /* Member 1: every optional header field (flags FHCRC FEXTRA FNAME FCOMMENT), the header
+       CRC right. */
+    static const uint8_t head[] = {0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 1, 2, 3, 4, 0, 3};
+    size_t h0 = z.len;
+    tu_buf_put(&z, head, sizeof(head));
+    tu_buf_u16le(&z, 6);
+    tu_buf_put(&z, "ab\x02\x00xy", 6);
+    tu_buf_put(&z, "capture.pcap", 13);
+    tu_buf_put(&z, "a comment", 10);
+    tu_buf_u16le(&z, (uint16_t)crc32(0, z.data + h0, (uInt)(z.len - h0)));
+    raw_deflate(plain.data, half, &z);
+    tu_buf_u32le(&z, (uint32_t)crc32(0, plain.data, (uInt)half));
+    tu_buf_u32le(&z, (uint32_t)half);
+    size_t crc_at = z.len - 8;
+    /* Member 2: empty. Member 3: the rest, a plain header. */
+    tu_compress("gzip", "", 0, &z);
+    tu_compress("gzip", plain.data + half, plain.len - half, &z);
+    tu_capture want, c;
+    assert_int_equal(tu_read_mem(plain.data, plain.len, 100, &want), DS_OK);
+    assert_int_equal(tu_read_mem(z.data, z.len, 100, &c), DS_OK);
+    assert_int_equal(c.compression, DS_COMP_GZIP);
+    assert_int_equal(c.n, 800);
+    tu_assert_packets_equal(c.pkts, want.pkts, 800);
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
+
+    /* The first member's CRC-32, then its length, then its header CRC, each wrong. */
+    static const struct {
+        size_t at;
+        const char *why;
+    } faults[] = {{0, "incorrect data check"}, {4, "incorrect data check"}, {0, NULL}};
+    for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
+        size_t at = faults[f].why != NULL ? crc_at + faults[f].at : h0 + 10 + 2 + 6 + 13 + 10;
+        z.data[at] ^= 0x40;
+        ds_status rc = tu_read_mem(z.data, z.len, 100, &c);
+        assert_int_equal(rc, DS_ERR_FORMAT);
+        char prefix[96];
+        snprintf(prefix, sizeof(prefix), "mem.pcap: gzip: decompressed byte ");
+        assert_memory_equal(c.err.msg, prefix, strlen(prefix));
+        if (faults[f].why != NULL) {
+            /* The member's data was good: every record in it counts. */
+            assert_non_null(strstr(c.err.msg, faults[f].why));
+            assert_int_equal(c.n, 400);
+        } else {
+            assert_int_equal(c.n, 0);
+        }
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        z.data[at] ^= 0x40;
+    }
+    tu_capture_free(&want);
+    tu_buf_free(&z);
+    tu_buf_free(&plain);
+}
+
 static void test_not_a_capture(void **state)
 {
     tu_capture c;
@@ -473,11 +563,17 @@ static void test_stream_api(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_each_compression),   cmocka_unit_test(test_large_through_thread),
-        cmocka_unit_test(test_concatenated),       cmocka_unit_test(test_compressed_and_cut),
-        cmocka_unit_test(test_garbage_and_damage), cmocka_unit_test(test_not_a_capture),
-        cmocka_unit_test(test_file_errors),        cmocka_unit_test(test_stdin),
-        cmocka_unit_test(test_stream_api),         cmocka_unit_test(test_pcapng_through_thread),
+        cmocka_unit_test(test_each_compression),
+        cmocka_unit_test(test_large_through_thread),
+        cmocka_unit_test(test_concatenated),
+        cmocka_unit_test(test_compressed_and_cut),
+        cmocka_unit_test(test_garbage_and_damage),
+        cmocka_unit_test(test_not_a_capture),
+        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_stream_api),
+        cmocka_unit_test(test_pcapng_through_thread),
+        cmocka_unit_test(test_gzip_fields_and_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
