@@ -48,6 +48,10 @@
 #define SNIFF_LEN 64u
 /* The most memory liblzma may use (xz -9 needs 65 MiB); more is reported as an error. */
 #define XZ_MEMLIMIT (512ull * 1024u * 1024u)
+/* Beyond this liblzma decodes a file of several blocks (xz -T) with fewer threads. */
+#define XZ_MEMLIMIT_THREADING (256ull * 1024u * 1024u)
+/* The most threads that decode one .xz file at once. */
+#define XZ_THREADS_MAX 8
 /* Why a decompressor stopped, in a message. */
 #define WHY_MAX 200
 
@@ -425,8 +429,18 @@ static void *xz_open(void)
         return NULL;
     lzma_stream init = LZMA_STREAM_INIT;
     x->lz = init;
-    /* LZMA_CONCATENATED: several .xz streams, with stream padding, one after the other. */
-    if (lzma_stream_decoder(&x->lz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
+    /* LZMA_CONCATENATED: several .xz streams, with stream padding, one after the other. The
+       blocks of a file that xz -T wrote (each with its sizes in its header) are decoded by a
+       thread per core, in order; a file of one block (xz without -T) by one. Errors come after
+       every byte before them, as from the single-threaded decoder (no LZMA_FAIL_FAST). */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    lzma_mt mt = {.flags = LZMA_CONCATENATED,
+                  .threads = cores < 1                ? 1
+                             : cores > XZ_THREADS_MAX ? XZ_THREADS_MAX
+                                                      : (uint32_t)cores,
+                  .memlimit_threading = XZ_MEMLIMIT_THREADING,
+                  .memlimit_stop = XZ_MEMLIMIT};
+    if (lzma_stream_decoder_mt(&x->lz, &mt) != LZMA_OK) {
         free(x);
         return NULL;
     }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <lzma.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -443,6 +444,84 @@ static void test_gzip_fields_and_checks(void **state)
     tu_buf_free(&plain);
 }
 
+/* xz_blocks - data as xz -T writes it: blocks of block_size bytes, each with its sizes in its
+   header (what lets a decoder hand blocks to threads), appended. */
+static void xz_blocks(const uint8_t *data, size_t len, uint64_t block_size, tu_buf *out)
+{
+    lzma_stream lz = LZMA_STREAM_INIT;
+    lzma_mt mt = {.threads = 2, .block_size = block_size, .preset = 1, .check = LZMA_CHECK_CRC64};
+    assert_int_equal(lzma_stream_encoder_mt(&lz, &mt), LZMA_OK);
+    size_t cap = lzma_stream_buffer_bound(len) + 1024 * 1024;
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    lz.next_in = data;
+    lz.avail_in = len;
+    lz.next_out = buf;
+    lz.avail_out = cap;
+    assert_int_equal(lzma_code(&lz, LZMA_FINISH), LZMA_STREAM_END);
+    tu_buf_put(out, buf, cap - lz.avail_out);
+    lzma_end(&lz);
+    free(buf);
+}
+
+/*
+ * An .xz file of many blocks (xz -T), which the decoder spreads over threads: the same packets
+ * as the plain capture, whole; cut at several places, the complete records before the cut;
+ * garbage after it, an error at its decompressed end after every record; damaged, an error after
+ * fewer records. From memory and through the decompression thread's ring alike.
+ */
+static void test_xz_blocks(void **state)
+{
+    (void)state;
+    enum { N = 6000 };
+    static size_t ends[N];
+    tu_buf plain = {0};
+    build_pcap(&plain, N, ends);
+    tu_buf z = {0};
+    xz_blocks(plain.data, plain.len, 256 * 1024, &z);
+    tu_capture want, c;
+    assert_int_equal(tu_read_mem(plain.data, plain.len, 500, &want), DS_OK);
+    assert_int_equal(tu_read_mem(z.data, z.len, 500, &c), DS_OK);
+    assert_int_equal(c.compression, DS_COMP_XZ);
+    assert_int_equal(c.n, N);
+    tu_assert_packets_equal(c.pkts, want.pkts, N);
+    assert_false(c.stats.truncated);
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
+    size_t cuts[] = {z.len / 5, z.len / 2, z.len - 100, z.len - 1};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        assert_int_equal(tu_read_mem(z.data, cuts[i], 500, &c), DS_OK);
+        assert_true(c.stats.truncated);
+        assert_true(c.stats.bytes <= plain.len); /* a cut in the index: every byte */
+        assert_int_equal(c.stats.records, complete_records(ends, N, c.stats.bytes));
+        assert_int_equal(c.n, c.stats.records);
+        tu_assert_packets_equal(c.pkts, want.pkts, c.n);
+        same_through_file(z.data, cuts[i], &c);
+        tu_capture_free(&c);
+    }
+    size_t good = z.len;
+    tu_buf_put(&z, "this is not compressed", 22);
+    assert_int_equal(tu_read_mem(z.data, z.len, 500, &c), DS_ERR_FORMAT);
+    assert_int_equal(c.n, N);
+    char prefix[96];
+    snprintf(prefix, sizeof(prefix), "mem.pcap: xz: decompressed byte %zu: ", plain.len);
+    assert_memory_equal(c.err.msg, prefix, strlen(prefix));
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
+    z.len = good;
+    for (size_t i = good / 2; i < good / 2 + 16; i++)
+        z.data[i] ^= 0x5a;
+    assert_int_equal(tu_read_mem(z.data, z.len, 500, &c), DS_ERR_FORMAT);
+    assert_non_null(strstr(c.err.msg, "xz"));
+    assert_true(c.n < N);
+    tu_assert_packets_equal(c.pkts, want.pkts, c.n);
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
+    tu_capture_free(&want);
+    tu_buf_free(&z);
+    tu_buf_free(&plain);
+}
+
 static void test_not_a_capture(void **state)
 {
     tu_capture c;
@@ -574,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_stream_api),
         cmocka_unit_test(test_pcapng_through_thread),
         cmocka_unit_test(test_gzip_fields_and_checks),
+        cmocka_unit_test(test_xz_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
