@@ -115,6 +115,14 @@ const char *ds_reader_name(const ds_reader *r);
 /* ds_reader_free - close the file and free the reader. NULL is a no-op. */
 void ds_reader_free(ds_reader *r);
 
+/*
+ * ds_capture_set_decoder_threads - how many threads may decode one compressed file whose format
+ * allows it (the blocks of an `xz -T` file), for readers opened from now on; 0 (the default)
+ * means one per online core, at most 8. A program reading several files at once divides its
+ * cores among them (ds_read_files() does). Process-wide.
+ */
+void ds_capture_set_decoder_threads(unsigned threads);
+
 /* Static names: "pcap", "pcapng"; "none", "gzip", "bzip2", "xz", "zstd", "lz4". */
 const char *ds_format_name(ds_format f);
 const char *ds_compression_name(ds_compression c);

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include "capture/stream.h"
@@ -52,6 +53,25 @@
 #define XZ_MEMLIMIT_THREADING (256ull * 1024u * 1024u)
 /* The most threads that decode one .xz file at once. */
 #define XZ_THREADS_MAX 8
+
+/* ds_capture_set_decoder_threads()'s setting: 0 for one per online core. */
+static _Atomic unsigned decoder_threads;
+
+void ds_capture_set_decoder_threads(unsigned threads)
+{
+    decoder_threads = threads;
+}
+
+/* xz_threads - threads for one .xz file: the setting, else one per core; 1 to XZ_THREADS_MAX. */
+static uint32_t xz_threads(void)
+{
+    unsigned n = decoder_threads;
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores < 1 ? 1 : cores > XZ_THREADS_MAX ? XZ_THREADS_MAX : (unsigned)cores;
+    }
+    return n < 1 ? 1 : n > XZ_THREADS_MAX ? XZ_THREADS_MAX : n;
+}
 /* Why a decompressor stopped, in a message. */
 #define WHY_MAX 200
 
@@ -148,12 +168,39 @@ static void set_why(char *why, const char *text)
 
 /*
  * Inflated by Intel's ISA-L (igzip), which decodes deflate about 1.6 times as fast as zlib here
- * (a 105 MB member: 0.31 against 0.50 s, docs/PERFORMANCE.md); with ISAL_GZIP it reads each
- * member's header and checks its trailer (CRC-32 and length) itself.
+ * (a 105 MB member: 0.31 against 0.50 s, docs/PERFORMANCE.md). Each member's header is parsed
+ * here, byte by byte as the input comes (ISA-L's own parser misses a header CRC over a header
+ * split between two reads); ISA-L inflates the deflate data and checks the trailer (CRC-32
+ * and length, ISAL_GZIP_NO_HDR_VER).
  */
+
+/* Where a member's header parse is (RFC 1952, 2.3). */
+typedef enum gz_part {
+    GZ_FIXED,   /* the 10 bytes: magic, method, flags, time, extra flags, OS */
+    GZ_XLEN,    /* FEXTRA's length */
+    GZ_EXTRA,   /* FEXTRA's bytes */
+    GZ_NAME,    /* FNAME, up to its NUL */
+    GZ_COMMENT, /* FCOMMENT, up to its NUL */
+    GZ_HCRC,    /* FHCRC: the low 16 bits of the header's CRC-32 */
+    GZ_DATA,    /* the header is done: deflate data and trailer */
+} gz_part;
+
+#define GZ_FEXTRA   0x04
+#define GZ_FNAME    0x08
+#define GZ_FCOMMENT 0x10
+#define GZ_FHCRC    0x02
+#define GZ_RESERVED 0xe0
+
 typedef struct gz_state {
     struct inflate_state st;
     bool member_done;
+    gz_part part;
+    uint8_t field[10]; /* the fixed part, XLEN or HCRC as they come */
+    uint32_t have;     /* bytes of field[] so far */
+    uint32_t left;     /* FEXTRA bytes still to skip */
+    uint8_t flags;
+    uint32_t hcrc; /* CRC-32 of the header so far */
+    int error;     /* an isal_inflate() error, reported once the bytes before it are out */
 } gz_state;
 
 static bool gz_magic(const uint8_t *p, size_t n)
@@ -161,10 +208,12 @@ static bool gz_magic(const uint8_t *p, size_t n)
     return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8;
 }
 
-static void gz_reset(gz_state *g)
+/* gz_member - get ready for the next member's header. */
+static void gz_member(gz_state *g)
 {
-    isal_inflate_reset(&g->st);
-    g->st.crc_flag = ISAL_GZIP;
+    g->part = GZ_FIXED;
+    g->have = 0;
+    g->hcrc = (uint32_t)crc32(0, NULL, 0);
 }
 
 static void *gz_open(void)
@@ -173,7 +222,7 @@ static void *gz_open(void)
     if (g == NULL)
         return NULL;
     isal_inflate_init(&g->st);
-    g->st.crc_flag = ISAL_GZIP;
+    gz_member(g);
     return g;
 }
 
@@ -187,15 +236,146 @@ static const char *gz_error_name(int rc)
         return "invalid code";
     case ISAL_INVALID_LOOKBACK:
         return "invalid distance too far back";
-    case ISAL_INVALID_WRAPPER:
-        return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD:
-        return "unknown compression method";
     case ISAL_INCORRECT_CHECKSUM:
         return "incorrect data check";
     default:
         return "damaged gzip data";
     }
+}
+
+/* gz_take - consume n header bytes at p (they count in the header's CRC). */
+static void gz_take(gz_state *g, ds_src *src, size_t n)
+{
+    g->hcrc = (uint32_t)crc32(g->hcrc, src->next, (uInt)n);
+    src_consume(src, n);
+}
+
+/* gz_collect - the next bytes of a fixed-size field into field[]; whether it is complete. */
+static bool gz_collect(gz_state *g, ds_src *src, uint32_t size, bool in_crc)
+{
+    size_t n = size - g->have < src->avail ? size - g->have : src->avail;
+    memcpy(g->field + g->have, src->next, n);
+    g->have += (uint32_t)n;
+    if (in_crc)
+        gz_take(g, src, n);
+    else
+        src_consume(src, n);
+    if (g->have < size)
+        return false;
+    g->have = 0;
+    return true;
+}
+
+/* gz_needs_bytes - whether the header part being parsed has bytes in this member. */
+static bool gz_needs_bytes(const gz_state *g)
+{
+    switch (g->part) {
+    case GZ_FIXED:
+        return true;
+    case GZ_XLEN:
+        return g->flags & GZ_FEXTRA;
+    case GZ_EXTRA:
+        return g->left > 0;
+    case GZ_NAME:
+        return g->flags & GZ_FNAME;
+    case GZ_COMMENT:
+        return g->flags & GZ_FCOMMENT;
+    case GZ_HCRC:
+        return g->flags & GZ_FHCRC;
+    default:
+        return false;
+    }
+}
+
+/*
+ * gz_parse_header - parse what there is of a member's header (part becomes GZ_DATA once it is all
+ * there). Returns false with why set on a header RFC 1952 does not allow.
+ */
+static bool gz_parse_header(gz_state *g, ds_src *src, char *why)
+{
+    while (g->part != GZ_DATA && (src->avail > 0 || !gz_needs_bytes(g))) {
+        switch (g->part) {
+        case GZ_FIXED:
+            if (!gz_collect(g, src, 10, true))
+                break;
+            g->flags = g->field[3];
+            if (g->field[2] != 8) {
+                set_why(why, "unknown compression method");
+                return false;
+            }
+            if (g->flags & GZ_RESERVED) {
+                set_why(why, "unknown header flags set");
+                return false;
+            }
+            g->part = GZ_XLEN;
+            break;
+        case GZ_XLEN:
+            if (!(g->flags & GZ_FEXTRA)) {
+                g->part = GZ_NAME;
+                break;
+            }
+            if (!gz_collect(g, src, 2, true))
+                break;
+            g->left = (uint32_t)g->field[0] | (uint32_t)g->field[1] << 8;
+            g->part = GZ_EXTRA;
+            break;
+        case GZ_EXTRA: {
+            size_t n = g->left < src->avail ? g->left : src->avail;
+            gz_take(g, src, n);
+            g->left -= (uint32_t)n;
+            if (g->left == 0)
+                g->part = GZ_NAME;
+            break;
+        }
+        case GZ_NAME:
+        case GZ_COMMENT: {
+            uint8_t flag = g->part == GZ_NAME ? GZ_FNAME : GZ_FCOMMENT;
+            if (g->flags & flag) {
+                const uint8_t *nul = memchr(src->next, 0, src->avail);
+                gz_take(g, src, nul != NULL ? (size_t)(nul - src->next) + 1 : src->avail);
+                if (nul == NULL)
+                    break;
+            }
+            g->part = g->part == GZ_NAME ? GZ_COMMENT : GZ_HCRC;
+            break;
+        }
+        case GZ_HCRC:
+            if (g->flags & GZ_FHCRC) {
+                if (!gz_collect(g, src, 2, false))
+                    break;
+                uint32_t want = (uint32_t)g->field[0] | (uint32_t)g->field[1] << 8;
+                if (want != (g->hcrc & 0xffff)) {
+                    set_why(why, "header crc mismatch");
+                    return false;
+                }
+            }
+            isal_inflate_reset(&g->st);
+            g->st.crc_flag = ISAL_GZIP_NO_HDR_VER;
+            g->part = GZ_DATA;
+            break;
+        case GZ_DATA:
+            break;
+        }
+    }
+    return true;
+}
+
+/*
+ * gz_pending - bytes isal_inflate() decoded into its own buffer but had no room to hand out
+ * when it met an error (with little output room it decodes into tmp_out_buffer): they came
+ * before the damage and are delivered before the error is reported.
+ */
+static size_t gz_pending(gz_state *g)
+{
+    int32_t n = g->st.tmp_out_valid - g->st.tmp_out_processed;
+    if (n <= 0 || g->st.avail_out == 0)
+        return 0;
+    size_t k = (size_t)n < g->st.avail_out ? (size_t)n : g->st.avail_out;
+    memcpy(g->st.next_out, g->st.tmp_out_buffer + g->st.tmp_out_processed, k);
+    g->st.tmp_out_processed += (int32_t)k;
+    g->st.next_out += k;
+    g->st.avail_out -= (uint32_t)k;
+    return k;
 }
 
 static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
@@ -206,6 +386,16 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
     g->st.avail_out = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
     uint32_t out_cap = g->st.avail_out;
     dec_result res = DEC_OK;
+    if (g->error != 0) {
+        gz_pending(g);
+        if (g->st.avail_out == 0 && g->st.tmp_out_valid > g->st.tmp_out_processed) {
+            *got = out_cap;
+            return DEC_OK; /* more of them, then the error */
+        }
+        set_why(why, gz_error_name(g->error));
+        *got = out_cap - g->st.avail_out;
+        return DEC_ERROR;
+    }
     while (g->st.avail_out > 0) {
         if (src_refill_if_empty(src) < 0) {
             res = DEC_IO;
@@ -234,8 +424,19 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
                 res = DEC_ERROR;
                 break;
             }
-            gz_reset(g);
+            gz_member(g);
             g->member_done = false;
+        }
+        if (g->part != GZ_DATA) {
+            if (src->avail == 0) {
+                res = DEC_TRUNCATED; /* the input ended inside a header */
+                break;
+            }
+            if (!gz_parse_header(g, src, why)) {
+                res = DEC_ERROR;
+                break;
+            }
+            continue;
         }
         g->st.next_in = (uint8_t *)(uintptr_t)src->next;
         g->st.avail_in = (uint32_t)(src->avail > UINT32_MAX ? UINT32_MAX : src->avail);
@@ -243,6 +444,10 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
         int rc = isal_inflate(&g->st);
         src_consume(src, in_before - g->st.avail_in);
         if (rc < 0) {
+            g->error = rc;
+            gz_pending(g);
+            if (g->st.avail_out == 0 && g->st.tmp_out_valid > g->st.tmp_out_processed)
+                break; /* DEC_OK: the rest of what came before the damage next time */
             set_why(why, gz_error_name(rc));
             res = DEC_ERROR;
             break;
@@ -430,17 +635,16 @@ static void *xz_open(void)
     lzma_stream init = LZMA_STREAM_INIT;
     x->lz = init;
     /* LZMA_CONCATENATED: several .xz streams, with stream padding, one after the other. The
-       blocks of a file that xz -T wrote (each with its sizes in its header) are decoded by a
-       thread per core, in order; a file of one block (xz without -T) by one. Errors come after
-       every byte before them, as from the single-threaded decoder (no LZMA_FAIL_FAST). */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+       blocks of a file that xz -T wrote (each with its sizes in its header) are decoded by
+       several threads (xz_threads()), in order; a file of one block (xz without -T) by one.
+       Errors come after every byte before them, as from the single-threaded decoder (no
+       LZMA_FAIL_FAST), which is the fallback when the threaded one cannot start. */
     lzma_mt mt = {.flags = LZMA_CONCATENATED,
-                  .threads = cores < 1                ? 1
-                             : cores > XZ_THREADS_MAX ? XZ_THREADS_MAX
-                                                      : (uint32_t)cores,
+                  .threads = xz_threads(),
                   .memlimit_threading = XZ_MEMLIMIT_THREADING,
                   .memlimit_stop = XZ_MEMLIMIT};
-    if (lzma_stream_decoder_mt(&x->lz, &mt) != LZMA_OK) {
+    if (lzma_stream_decoder_mt(&x->lz, &mt) != LZMA_OK &&
+        lzma_stream_decoder(&x->lz, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
         free(x);
         return NULL;
     }

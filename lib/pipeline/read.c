@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aggregate/aggregate_int.h"
 #include "capture/split.h"
@@ -640,6 +641,12 @@ ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, un
     job j = {.inputs = inputs, .ev = events != NULL ? events : &no_events};
     unsigned n_workers = threads < 1 ? 1 : threads;
     j.n_workers = n_workers;
+    /* As many files as workers (at most) are decoded at once: the cores are shared among their
+       decoders (an xz -T file's blocks); one file alone gets every core. */
+    size_t at_once = inputs->count < n_workers ? inputs->count : n_workers;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ds_capture_set_decoder_threads(
+        at_once > 0 && cores > (long)at_once ? (unsigned)((size_t)cores / at_once) : 1);
     const char *test_split = getenv("DARKSCAN_TEST_SPLIT_BYTES");
     if (test_split != NULL)
         j.split_test = strtoull(test_split, NULL, 10);

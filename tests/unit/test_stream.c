@@ -417,29 +417,148 @@ static void test_gzip_fields_and_checks(void **state)
 
     /* The first member's CRC-32, then its length, then its header CRC, each wrong. */
     static const struct {
+        bool header;
         size_t at;
         const char *why;
-    } faults[] = {{0, "incorrect data check"}, {4, "incorrect data check"}, {0, NULL}};
+    } faults[] = {{false, 0, "incorrect data check"},
+                  {false, 4, "incorrect data check"},
+                  {true, 10 + 2 + 6 + 13 + 10, "header crc mismatch"}};
     for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
-        size_t at = faults[f].why != NULL ? crc_at + faults[f].at : h0 + 10 + 2 + 6 + 13 + 10;
+        size_t at = (faults[f].header ? h0 : crc_at) + faults[f].at;
         z.data[at] ^= 0x40;
         ds_status rc = tu_read_mem(z.data, z.len, 100, &c);
         assert_int_equal(rc, DS_ERR_FORMAT);
-        char prefix[96];
-        snprintf(prefix, sizeof(prefix), "mem.pcap: gzip: decompressed byte ");
-        assert_memory_equal(c.err.msg, prefix, strlen(prefix));
-        if (faults[f].why != NULL) {
-            /* The member's data was good: every record in it counts. */
-            assert_non_null(strstr(c.err.msg, faults[f].why));
-            assert_int_equal(c.n, 400);
-        } else {
-            assert_int_equal(c.n, 0);
-        }
+        char want_msg[96];
+        snprintf(want_msg, sizeof(want_msg), "mem.pcap: gzip: decompressed byte %zu: %s",
+                 faults[f].header ? (size_t)0 : half, faults[f].why);
+        assert_string_equal(c.err.msg, want_msg);
+        /* A trailer's fault comes after the member's data: every record in it counts. */
+        assert_int_equal(c.n, faults[f].header ? 0 : 400);
         same_through_file(z.data, z.len, &c);
         tu_capture_free(&c);
         z.data[at] ^= 0x40;
     }
     tu_capture_free(&want);
+    tu_buf_free(&z);
+    tu_buf_free(&plain);
+}
+
+/* gzip_header - a member's header with the flags given (FEXTRA of xlen bytes, FNAME, FCOMMENT,
+   FHCRC with its right CRC), appended. */
+static void gzip_header(tu_buf *z, uint8_t flags, size_t xlen)
+{
+    size_t h0 = z->len;
+    const uint8_t fixed[] = {0x1f, 0x8b, 8, flags, 0, 0, 0, 0, 0, 3};
+    tu_buf_put(z, fixed, sizeof(fixed));
+    if (flags & 0x04) {
+        tu_buf_u16le(z, (uint16_t)xlen);
+        for (size_t i = 0; i < xlen; i++)
+            tu_buf_u8(z, (uint8_t)i);
+    }
+    if (flags & 0x08)
+        tu_buf_put(z, "name", 5);
+    if (flags & 0x10)
+        tu_buf_put(z, "comment", 8);
+    if (flags & 0x02)
+        tu_buf_u16le(z, (uint16_t)crc32(0, z->data + h0, (uInt)(z->len - h0)));
+}
+
+/* gzip_member - a whole member of data[0..len) with the header gzip_header() makes. */
+static void gzip_member(tu_buf *z, uint8_t flags, size_t xlen, const uint8_t *data, size_t len)
+{
+    gzip_header(z, flags, xlen);
+    raw_deflate(data, len, z);
+    tu_buf_u32le(z, (uint32_t)crc32(0, data, (uInt)len));
+    tu_buf_u32le(z, (uint32_t)len);
+}
+
+/*
+ * A member's header where a read of the file ends (every 256 KiB): the header parsed across the
+ * two reads, with its CRC (FHCRC) right, at every split point of its first 14 bytes; and header
+ * flags RFC 1952 reserves, an error.
+ */
+static void test_gzip_header_split(void **state)
+{
+    (void)state;
+    static size_t ends[600];
+    tu_buf plain = {0};
+    build_pcap(&plain, 600, ends);
+    size_t half = ends[299];
+    tu_capture want, c;
+    assert_int_equal(tu_read_mem(plain.data, plain.len, 100, &want), DS_OK);
+    for (size_t split = 1; split < 14; split++) {
+        /* Member 1, then empty members padded with FEXTRA (22 bytes and the padding each), so
+           that the last member starts split bytes before 256 KiB. */
+        tu_buf z = {0};
+        gzip_member(&z, 0, 0, plain.data, half);
+        const size_t target = 256 * 1024 - split;
+        while (z.len < target) {
+            size_t room = target - z.len;
+            assert_true(room >= 22);
+            size_t xlen = room - 22;
+            if (xlen > 65535)
+                xlen = room - 44 > 65535 ? 65535 : room - 44;
+            gzip_member(&z, 0x04, xlen, plain.data, 0);
+        }
+        assert_int_equal(z.len, target);
+        gzip_member(&z, 0x02 | 0x08, 0, plain.data + half, plain.len - half);
+        if (tu_read_mem(z.data, z.len, 100, &c) != DS_OK)
+            fail_msg("split %zu: %s", split, c.err.msg);
+        assert_int_equal(c.n, 600);
+        tu_assert_packets_equal(c.pkts, want.pkts, 600);
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        tu_buf_free(&z);
+    }
+    for (uint8_t bit = 0x20; bit != 0; bit <<= 1) {
+        tu_buf z = {0};
+        gzip_member(&z, bit, 0, plain.data, plain.len);
+        assert_int_equal(tu_read_mem(z.data, z.len, 100, &c), DS_ERR_FORMAT);
+        assert_int_equal(c.n, 0);
+        assert_non_null(strstr(c.err.msg, "gzip: decompressed byte 0: unknown header flags set"));
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        tu_buf_free(&z);
+    }
+    tu_capture_free(&want);
+    tu_buf_free(&plain);
+}
+
+/*
+ * Damage where the output has little room left: member 1 fills all but 1 byte of a MiB (the
+ * decompression ring's chunk, and the reader's window), member 2 is stored blocks whose second
+ * block's length check is wrong. Every byte before the damaged block is delivered (the error
+ * names the byte where it starts), and so every record that ends before it.
+ */
+static void test_gzip_damage_after_full_output(void **state)
+{
+    (void)state;
+    enum { N = 2000 };
+    static size_t ends[N];
+    tu_buf plain = {0};
+    build_pcap(&plain, N, ends);
+    const size_t first = 1024 * 1024 - 1, good = 65531;
+    assert_true(plain.len > first + good + 1000);
+    tu_buf z = {0};
+    gzip_member(&z, 0, 0, plain.data, first);
+    gzip_header(&z, 0, 0);
+    tu_buf_u8(&z, 0x00); /* stored, not final */
+    tu_buf_u16le(&z, (uint16_t)good);
+    tu_buf_u16le(&z, (uint16_t)~good);
+    tu_buf_put(&z, plain.data + first, good);
+    tu_buf_u8(&z, 0x01); /* stored, final: its NLEN is wrong */
+    tu_buf_u16le(&z, 1000);
+    tu_buf_u16le(&z, (uint16_t)~1000 ^ 1);
+    tu_buf_put(&z, plain.data + first + good, 1000);
+    tu_capture c;
+    assert_int_equal(tu_read_mem(z.data, z.len, 100, &c), DS_ERR_FORMAT);
+    char want[96];
+    snprintf(want, sizeof(want), "mem.pcap: gzip: decompressed byte %zu: ", first + good);
+    if (strncmp(c.err.msg, want, strlen(want)) != 0)
+        fail_msg("'%s' does not start with '%s'", c.err.msg, want);
+    assert_int_equal(c.n, complete_records(ends, N, first + good));
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
     tu_buf_free(&z);
     tu_buf_free(&plain);
 }
@@ -481,13 +600,18 @@ static void test_xz_blocks(void **state)
     xz_blocks(plain.data, plain.len, 256 * 1024, &z);
     tu_capture want, c;
     assert_int_equal(tu_read_mem(plain.data, plain.len, 500, &want), DS_OK);
-    assert_int_equal(tu_read_mem(z.data, z.len, 500, &c), DS_OK);
-    assert_int_equal(c.compression, DS_COMP_XZ);
-    assert_int_equal(c.n, N);
-    tu_assert_packets_equal(c.pkts, want.pkts, N);
-    assert_false(c.stats.truncated);
-    same_through_file(z.data, z.len, &c);
-    tu_capture_free(&c);
+    /* One thread, four, and one per core (the default): the same. */
+    static const unsigned threads[] = {1, 4, 0};
+    for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
+        ds_capture_set_decoder_threads(threads[t]);
+        assert_int_equal(tu_read_mem(z.data, z.len, 500, &c), DS_OK);
+        assert_int_equal(c.compression, DS_COMP_XZ);
+        assert_int_equal(c.n, N);
+        tu_assert_packets_equal(c.pkts, want.pkts, N);
+        assert_false(c.stats.truncated);
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+    }
     size_t cuts[] = {z.len / 5, z.len / 2, z.len - 100, z.len - 1};
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
         assert_int_equal(tu_read_mem(z.data, cuts[i], 500, &c), DS_OK);
@@ -653,6 +777,8 @@ int main(void)
         cmocka_unit_test(test_stream_api),
         cmocka_unit_test(test_pcapng_through_thread),
         cmocka_unit_test(test_gzip_fields_and_checks),
+        cmocka_unit_test(test_gzip_header_split),
+        cmocka_unit_test(test_gzip_damage_after_full_output),
         cmocka_unit_test(test_xz_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
