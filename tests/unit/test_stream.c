@@ -374,75 +374,6 @@ static void raw_deflate(const uint8_t *data, size_t len, tu_buf *out)
     free(buf);
 }
 
-/*
- * gzip as RFC 1952 has it, beyond what zlib writes (the gzip members here are put together by
- * hand around zlib's deflate data, an oracle independent of the decompressor): a header with
- * every optional field (FEXTRA, FNAME, FCOMMENT, FHCRC), an empty member between two others;
- * then a wrong CRC-32, a wrong length and a wrong header CRC, each an error after the records
- * before it, the same from memory and through the decompression thread.
- */
-static void test_gzip_fields_and_checks(void **state)
-{
-    (void)state;
-    static size_t ends[800];
-    tu_buf plain = {0};
-    build_pcap(&plain, 800, ends);
-    size_t half = ends[399];
-    tu_buf z = {0};
-    /* Member 1: every optional header field (flags FHCRC FEXTRA FNAME FCOMMENT), the header
-       CRC right. */
-    static const uint8_t head[] = {0x1f, 0x8b, 8, 0x02 | 0x04 | 0x08 | 0x10, 1, 2, 3, 4, 0, 3};
-    size_t h0 = z.len;
-    tu_buf_put(&z, head, sizeof(head));
-    tu_buf_u16le(&z, 6);
-    tu_buf_put(&z, "ab\x02\x00xy", 6);
-    tu_buf_put(&z, "capture.pcap", 13);
-    tu_buf_put(&z, "a comment", 10);
-    tu_buf_u16le(&z, (uint16_t)crc32(0, z.data + h0, (uInt)(z.len - h0)));
-    raw_deflate(plain.data, half, &z);
-    tu_buf_u32le(&z, (uint32_t)crc32(0, plain.data, (uInt)half));
-    tu_buf_u32le(&z, (uint32_t)half);
-    size_t crc_at = z.len - 8;
-    /* Member 2: empty. Member 3: the rest, a plain header. */
-    tu_compress("gzip", "", 0, &z);
-    tu_compress("gzip", plain.data + half, plain.len - half, &z);
-    tu_capture want, c;
-    assert_int_equal(tu_read_mem(plain.data, plain.len, 100, &want), DS_OK);
-    assert_int_equal(tu_read_mem(z.data, z.len, 100, &c), DS_OK);
-    assert_int_equal(c.compression, DS_COMP_GZIP);
-    assert_int_equal(c.n, 800);
-    tu_assert_packets_equal(c.pkts, want.pkts, 800);
-    same_through_file(z.data, z.len, &c);
-    tu_capture_free(&c);
-
-    /* The first member's CRC-32, then its length, then its header CRC, each wrong. */
-    static const struct {
-        bool header;
-        size_t at;
-        const char *why;
-    } faults[] = {{false, 0, "incorrect data check"},
-                  {false, 4, "incorrect data check"},
-                  {true, 10 + 2 + 6 + 13 + 10, "header crc mismatch"}};
-    for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
-        size_t at = (faults[f].header ? h0 : crc_at) + faults[f].at;
-        z.data[at] ^= 0x40;
-        ds_status rc = tu_read_mem(z.data, z.len, 100, &c);
-        assert_int_equal(rc, DS_ERR_FORMAT);
-        char want_msg[96];
-        snprintf(want_msg, sizeof(want_msg), "mem.pcap: gzip: decompressed byte %zu: %s",
-                 faults[f].header ? (size_t)0 : half, faults[f].why);
-        assert_string_equal(c.err.msg, want_msg);
-        /* A trailer's fault comes after the member's data: every record in it counts. */
-        assert_int_equal(c.n, faults[f].header ? 0 : 400);
-        same_through_file(z.data, z.len, &c);
-        tu_capture_free(&c);
-        z.data[at] ^= 0x40;
-    }
-    tu_capture_free(&want);
-    tu_buf_free(&z);
-    tu_buf_free(&plain);
-}
-
 /* gzip_header - a member's header with the flags given (FEXTRA of xlen bytes, FNAME, FCOMMENT,
    FHCRC with its right CRC), appended. */
 static void gzip_header(tu_buf *z, uint8_t flags, size_t xlen)
@@ -470,6 +401,66 @@ static void gzip_member(tu_buf *z, uint8_t flags, size_t xlen, const uint8_t *da
     raw_deflate(data, len, z);
     tu_buf_u32le(z, (uint32_t)crc32(0, data, (uInt)len));
     tu_buf_u32le(z, (uint32_t)len);
+}
+
+/*
+ * gzip as RFC 1952 has it, beyond what zlib writes (the gzip members here are put together by
+ * hand around zlib's deflate data, an oracle independent of the decompressor): a header with
+ * every optional field (FEXTRA, FNAME, FCOMMENT, FHCRC), an empty member between two others;
+ * then a wrong CRC-32, a wrong length and a wrong header CRC, each an error after the records
+ * before it, the same from memory and through the decompression thread.
+ */
+static void test_gzip_fields_and_checks(void **state)
+{
+    (void)state;
+    static size_t ends[800];
+    tu_buf plain = {0};
+    build_pcap(&plain, 800, ends);
+    size_t half = ends[399];
+    tu_buf z = {0};
+    /* Member 1: every optional header field (FHCRC FEXTRA FNAME FCOMMENT), the header CRC
+       right; it lies after 10 + 2 + 6 bytes (fixed part, FEXTRA), "name" and "comment". */
+    gzip_member(&z, 0x02 | 0x04 | 0x08 | 0x10, 6, plain.data, half);
+    const size_t h0 = 0, hcrc_at = 10 + 2 + 6 + 5 + 8;
+    size_t crc_at = z.len - 8;
+    /* Member 2: empty. Member 3: the rest, a plain header. */
+    tu_compress("gzip", "", 0, &z);
+    tu_compress("gzip", plain.data + half, plain.len - half, &z);
+    tu_capture want, c;
+    assert_int_equal(tu_read_mem(plain.data, plain.len, 100, &want), DS_OK);
+    assert_int_equal(tu_read_mem(z.data, z.len, 100, &c), DS_OK);
+    assert_int_equal(c.compression, DS_COMP_GZIP);
+    assert_int_equal(c.n, 800);
+    tu_assert_packets_equal(c.pkts, want.pkts, 800);
+    same_through_file(z.data, z.len, &c);
+    tu_capture_free(&c);
+
+    /* The first member's CRC-32, then its length, then its header CRC, each wrong. */
+    static const struct {
+        bool header;
+        size_t at;
+        const char *why;
+    } faults[] = {{false, 0, "incorrect data check"},
+                  {false, 4, "incorrect data check"},
+                  {true, hcrc_at, "header crc mismatch"}};
+    for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
+        size_t at = (faults[f].header ? h0 : crc_at) + faults[f].at;
+        z.data[at] ^= 0x40;
+        ds_status rc = tu_read_mem(z.data, z.len, 100, &c);
+        assert_int_equal(rc, DS_ERR_FORMAT);
+        char want_msg[96];
+        snprintf(want_msg, sizeof(want_msg), "mem.pcap: gzip: decompressed byte %zu: %s",
+                 faults[f].header ? (size_t)0 : half, faults[f].why);
+        assert_string_equal(c.err.msg, want_msg);
+        /* A trailer's fault comes after the member's data: every record in it counts. */
+        assert_int_equal(c.n, faults[f].header ? 0 : 400);
+        same_through_file(z.data, z.len, &c);
+        tu_capture_free(&c);
+        z.data[at] ^= 0x40;
+    }
+    tu_capture_free(&want);
+    tu_buf_free(&z);
+    tu_buf_free(&plain);
 }
 
 /*
