@@ -12,6 +12,8 @@
 #   year      a third as many records spread over 12 months, in time order, and the same
 #             records shuffled (times in random order): "any input order"
 #   main.zst  main compressed with zstd -1; split/*.gz: the 8 files with gzip -1
+#   main.xz   with DS_BENCH_XZ=1 only (it takes minutes): main compressed with xz -T<cores> -1
+#             (many blocks, which darkscan decodes on every core), timed once
 # Baselines: a bare read() of main through 1 MiB (bench_bareread), the minimal hand-written
 # decode loop (bench_decode), libpcap's pcap_dispatch with an empty callback (bench_libpcap),
 # zstd -dc and gzip -dc to /dev/null, and tshark -T fields piped to awk on the first 100,000
@@ -80,8 +82,18 @@ if ! fresh "$gz" "$version $records gzip -1"; then
     made "$gz" "$version $records gzip -1"
 fi
 
+xz_file=
+if [[ ${DS_BENCH_XZ:-0} == 1 ]]; then
+    xz_file=$main.xz
+    if ! fresh "$xz_file" "$version $records xz -1 -T$nproc"; then
+        echo "bench: compressing $xz_file (once; minutes)" >&2
+        xz -q -1 -T"$nproc" -c "$main" >"$xz_file.tmp" && mv "$xz_file.tmp" "$xz_file" &&
+            made "$xz_file" "$version $records xz -1 -T$nproc"
+    fi
+fi
+
 # Warm the page cache (the files must fit in memory for the numbers to mean anything).
-cat "$main" "$split"/*.pcap "$year" "$shuffled" "$zst" "$gz"/*.gz >/dev/null
+cat "$main" "$split"/*.pcap "$year" "$shuffled" "$zst" "$gz"/*.gz ${xz_file:+"$xz_file"} >/dev/null
 
 best() { sort -g | head -1; }
 declare -A S RSS # seconds and peak RSS (KiB) per measurement, best of the runs
@@ -146,6 +158,11 @@ for ((i = 0; i < cruns; i++)); do
     run gz1 "$ds" "${an[@]}" -j 1 "$gz"
     run gz2 "$ds" "${an[@]}" -j 2 "$gz"
 done
+if [[ -n "$xz_file" ]]; then
+    run xz_dc sh -c "xz -dc -T0 '$xz_file' >/dev/null"
+    run xz1 "$ds" "${an[@]}" -j 1 "$xz_file"
+    run xz2 "$ds" "${an[@]}" -j 2 "$xz_file"
+fi
 tshark_n=100000
 if command -v tshark >/dev/null; then
     run tshark sh -c "tshark -r '$main' -c $tshark_n -T fields -e ip.src -e ip.dst -e tcp.dstport 2>/dev/null | awk '{ n[\$1 \" \" \$3]++ } END { print length(n) }' >/dev/null"
@@ -189,6 +206,8 @@ END {
     row("tshark -T fields | awk (first 100,000 records)", "tshark", tn)
     row("zstd -dc (main.zst)", "zstd_dc", n)
     row("gzip -dc (8 .gz files, one after the other)", "gzip_dc", n)
+    if ("xz_dc" in s)
+        row("xz -dc -T0 (main.xz, DS_BENCH_XZ=1)", "xz_dc", n)
     print "darkscan"
     row("ds_reader read + decode (bench_read)", "reader", n)
     row("analyze -j 1, one file", "j1", n)
@@ -202,6 +221,10 @@ END {
     row("analyze -j 2, main.zst", "zst2", n)
     row("analyze -j 1, 8 .gz files", "gz1", n)
     row("analyze -j 2, 8 .gz files", "gz2", n)
+    if ("xz1" in s) {
+        row("analyze -j 1, main.xz", "xz1", n)
+        row("analyze -j 2, main.xz", "xz2", n)
+    }
     row("analyze -j 1 -n 8 -m 1 (64 blocks, with the host pass)", "hp", n)
     row("analyze -j 1 -n 8 -m 1 --no-host-pass", "nohp", n)
     if ("b_j1" in s) {
@@ -223,6 +246,8 @@ END {
     ratio("analyze -j 2 on main.zst / zstd -dc", s["zstd_dc"] / s["zst2"], ">= 1", s["zstd_dc"] / s["zst2"] >= 1)
     ratio("analyze -j 2 / -j 1 on 8 .gz files", s["gz1"] / s["gz2"], ">= 1.7", s["gz1"] / s["gz2"] >= 1.7)
     ratio("analyze -j 2 on 8 .gz files / gzip -dc", s["gzip_dc"] / s["gz2"], "-", 1)
+    if ("xz1" in s)
+        ratio("analyze -j 1 on main.xz / xz -dc -T0", s["xz_dc"] / s["xz1"], "-", 1)
     ratio("host pass: share of analyze -n 8 -m 1 time", (s["hp"] - s["nohp"]) / s["hp"], "-", 1)
     # Fixed: the 32 MiB buffer and 32 MiB sort scratch of each worker (the host tables, which grow
     # with the sources and not the tuples, are counted against the tuples here).
