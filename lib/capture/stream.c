@@ -65,12 +65,8 @@ void ds_capture_set_decoder_threads(unsigned threads)
 /* xz_threads - threads for one .xz file: the setting, else one per core; 1 to XZ_THREADS_MAX. */
 static uint32_t xz_threads(void)
 {
-    unsigned n = decoder_threads;
-    if (n == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        n = cores < 1 ? 1 : cores > XZ_THREADS_MAX ? XZ_THREADS_MAX : (unsigned)cores;
-    }
-    return n < 1 ? 1 : n > XZ_THREADS_MAX ? XZ_THREADS_MAX : n;
+    long n = decoder_threads != 0 ? (long)decoder_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > XZ_THREADS_MAX ? XZ_THREADS_MAX : (uint32_t)n;
 }
 /* Why a decompressor stopped, in a message. */
 #define WHY_MAX 200
@@ -361,21 +357,25 @@ static bool gz_parse_header(gz_state *g, ds_src *src, char *why)
 }
 
 /*
- * gz_pending - bytes isal_inflate() decoded into its own buffer but had no room to hand out
- * when it met an error (with little output room it decodes into tmp_out_buffer): they came
- * before the damage and are delivered before the error is reported.
+ * gz_after_error - after isal_inflate() met an error (g->error): the bytes it decoded into its
+ * own buffer but had no room to hand out (with little output room it decodes into
+ * tmp_out_buffer) came before the damage, and go out first. DEC_OK while some are left for the
+ * next call, then DEC_ERROR with why set.
  */
-static size_t gz_pending(gz_state *g)
+static dec_result gz_after_error(gz_state *g, char *why)
 {
     int32_t n = g->st.tmp_out_valid - g->st.tmp_out_processed;
-    if (n <= 0 || g->st.avail_out == 0)
-        return 0;
-    size_t k = (size_t)n < g->st.avail_out ? (size_t)n : g->st.avail_out;
-    memcpy(g->st.next_out, g->st.tmp_out_buffer + g->st.tmp_out_processed, k);
-    g->st.tmp_out_processed += (int32_t)k;
-    g->st.next_out += k;
-    g->st.avail_out -= (uint32_t)k;
-    return k;
+    if (n > 0) {
+        size_t k = (size_t)n < g->st.avail_out ? (size_t)n : g->st.avail_out;
+        memcpy(g->st.next_out, g->st.tmp_out_buffer + g->st.tmp_out_processed, k);
+        g->st.tmp_out_processed += (int32_t)k;
+        g->st.next_out += k;
+        g->st.avail_out -= (uint32_t)k;
+        if ((size_t)n > k)
+            return DEC_OK;
+    }
+    set_why(why, gz_error_name(g->error));
+    return DEC_ERROR;
 }
 
 static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
@@ -385,18 +385,8 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
     g->st.next_out = out;
     g->st.avail_out = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
     uint32_t out_cap = g->st.avail_out;
-    dec_result res = DEC_OK;
-    if (g->error != 0) {
-        gz_pending(g);
-        if (g->st.avail_out == 0 && g->st.tmp_out_valid > g->st.tmp_out_processed) {
-            *got = out_cap;
-            return DEC_OK; /* more of them, then the error */
-        }
-        set_why(why, gz_error_name(g->error));
-        *got = out_cap - g->st.avail_out;
-        return DEC_ERROR;
-    }
-    while (g->st.avail_out > 0) {
+    dec_result res = g->error != 0 ? gz_after_error(g, why) : DEC_OK;
+    while (g->error == 0 && g->st.avail_out > 0) {
         if (src_refill_if_empty(src) < 0) {
             res = DEC_IO;
             break;
@@ -445,11 +435,7 @@ static dec_result gz_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
         src_consume(src, in_before - g->st.avail_in);
         if (rc < 0) {
             g->error = rc;
-            gz_pending(g);
-            if (g->st.avail_out == 0 && g->st.tmp_out_valid > g->st.tmp_out_processed)
-                break; /* DEC_OK: the rest of what came before the damage next time */
-            set_why(why, gz_error_name(rc));
-            res = DEC_ERROR;
+            res = gz_after_error(g, why);
             break;
         }
         if (g->st.block_state == ISAL_BLOCK_FINISH) {
