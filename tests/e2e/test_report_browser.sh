@@ -68,7 +68,7 @@ browse() {
     local rc=$?
     if [[ $rc != 0 ]]; then
         echo "FAIL $name: chromium exit $rc" >&2
-        tail -20 "$work/$name.log" >&2
+        tail -n 20 "$work/$name.log" >&2
         fail=1
         return
     fi

@@ -75,7 +75,7 @@ PY
 
 # The demo: simulate with captures, analyse through `analyze`, check; then compare again here.
 "$DARKSCAN" demo --out "$work/demo" >"$work/demo.out" 2>"$work/demo.err" || {
-    tail -20 "$work/demo.out" "$work/demo.err" >&2
+    tail -n 20 "$work/demo.out" "$work/demo.err" >&2
     exit 1
 }
 grep -q "^check: the analysis equals truth.json on every field it fixes: 34 constant scanners (6 routine, 6 semi-routine, 22 ad-hoc)" "$work/demo.out"
