@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+/* For libzstd's buffer-less decoding (ZSTD_decompressContinue and its helpers). */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 #include "capture/stream.h"
@@ -144,7 +146,9 @@ typedef enum dec_result {
 /*
  * One compression format. read() decompresses into out[0..cap) and sets *got to the bytes it
  * produced, whatever it returns; it returns DEC_OK only with *got > 0 or when it may simply be
- * called again.
+ * called again. Given a history (set_history), it may stop short of cap with DEC_OK when its
+ * next piece would not fit (zstd: a block, at most 128 KiB), even with *got == 0 if cap is
+ * smaller than that.
  */
 typedef struct ds_decompressor {
     const char *name;
@@ -153,6 +157,8 @@ typedef struct ds_decompressor {
     void *(*open)(void); /* NULL when out of memory */
     dec_result (*read)(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got, char *why);
     void (*close)(void *state);
+    /* Optional: the output keeps this much earlier output in place before out (the ring). */
+    void (*set_history)(void *state, size_t bytes);
 } ds_decompressor;
 
 static void set_why(char *why, const char *text)
@@ -728,10 +734,31 @@ static size_t after_skippable(const uint8_t *p, size_t n)
 
 /* ---- zstd (libzstd) ---- */
 
+/*
+ * Two ways to decode a frame. Streaming (ZSTD_decompressStream) decodes each block into
+ * libzstd's own window buffer and copies it out: it works into any output. Behind the
+ * decompression thread the output is the ring, which keeps earlier output in place (one
+ * contiguous allocation, written in order, see ring_start()); there a frame whose window fits
+ * in what the ring keeps is decoded block by block straight into the ring with libzstd's
+ * buffer-less API (ZSTD_decompressContinue), which saves the copy: 10-15% of the thread's time
+ * on the bench capture (docs/PERFORMANCE.md). Skippable frames, frames with larger windows
+ * and whatever is not a frame header go the streaming way, which also gives the errors for
+ * them. Both check the same things (block sizes, content size, checksum) with the same messages.
+ */
 typedef struct zs_state {
-    ZSTD_DStream *ds;
-    size_t hint; /* last ZSTD_decompressStream result: 0 at a frame boundary */
+    ZSTD_DCtx *ds;
+    size_t hint;    /* last ZSTD_decompressStream result: 0 at a frame boundary */
+    size_t history; /* how much earlier output stays in place before out: 0 for none */
+    bool boundary;  /* at the start of a frame (or of the input): the way is to be chosen */
+    bool direct;    /* inside a frame decoded straight into the output */
 } zs_state;
+
+static _Atomic uint64_t zstd_direct_frames;
+
+uint64_t ds_stream_zstd_direct_frames(void)
+{
+    return zstd_direct_frames;
+}
 
 static bool zs_magic(const uint8_t *p, size_t n)
 {
@@ -760,14 +787,89 @@ static void *zs_open(void)
     /* The library default (128 MiB windows), explicit: a larger window is an error. */
     ZSTD_DCtx_setParameter(z->ds, ZSTD_d_windowLogMax, 27);
     z->hint = 1;
+    z->boundary = true;
     return z;
 }
 
-static dec_result zs_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
-                          char *why)
+/* zs_set_history - the output keeps `bytes` of earlier output in place (the ring). */
+static void zs_set_history(void *state, size_t bytes)
 {
-    zs_state *z = state;
-    ZSTD_outBuffer ob = {out, cap, 0};
+    ((zs_state *)state)->history = bytes;
+}
+
+/*
+ * zs_choose - at a frame boundary: decode the next frame straight into the output when its
+ * header says it may (a zstd frame whose window fits in the history kept), else streaming.
+ * DEC_OK, or how the input ends here.
+ */
+static dec_result zs_choose(zs_state *z, ds_src *src)
+{
+    z->boundary = false;
+    ZSTD_frameHeader fh;
+    size_t rc;
+    while ((rc = ZSTD_getFrameHeader(&fh, src->next, src->avail)) > 0 && !ZSTD_isError(rc)) {
+        ssize_t more = src_more(src);
+        if (more < 0)
+            return DEC_IO;
+        if (more == 0)
+            break; /* the input ends inside the header: streaming says so */
+    }
+    if (src->avail == 0)
+        return z->hint == 0 ? DEC_END : DEC_TRUNCATED;
+    if (rc == 0 && fh.frameType == ZSTD_frame && fh.windowSize <= z->history &&
+        !ZSTD_isError(ZSTD_decompressBegin(z->ds))) {
+        z->direct = true;
+        zstd_direct_frames++;
+    } else {
+        ZSTD_DCtx_reset(z->ds, ZSTD_reset_session_only);
+    }
+    return DEC_OK;
+}
+
+/*
+ * zs_blocks - the direct way: the frame's next parts (header, blocks, checksum), each block
+ * decoded into out while a whole block (at most ZSTD_BLOCKSIZE_MAX) fits; *full when the next
+ * one does not. At the frame's end, back to a boundary.
+ */
+static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, size_t *pos,
+                            bool *full, char *why)
+{
+    for (;;) {
+        size_t need = ZSTD_nextSrcSizeToDecompress(z->ds);
+        if (need == 0) {
+            z->direct = false;
+            z->boundary = true;
+            z->hint = 0;
+            return DEC_OK;
+        }
+        ZSTD_nextInputType_e next = ZSTD_nextInputType(z->ds);
+        if ((next == ZSTDnit_block || next == ZSTDnit_lastBlock) &&
+            cap - *pos < ZSTD_BLOCKSIZE_MAX) {
+            *full = true;
+            return DEC_OK;
+        }
+        while (src->avail < need) { /* need <= 128 KiB + 3 < SRC_BUF_SIZE */
+            ssize_t more = src_more(src);
+            if (more < 0)
+                return DEC_IO;
+            if (more == 0)
+                return DEC_TRUNCATED;
+        }
+        size_t got = ZSTD_decompressContinue(z->ds, out + *pos, cap - *pos, src->next, need);
+        if (ZSTD_isError(got)) {
+            set_why(why, ZSTD_getErrorName(got));
+            return DEC_ERROR;
+        }
+        src_consume(src, need);
+        *pos += got;
+    }
+}
+
+/* zs_stream - the streaming way, until out is full or (with a history) the frame ends. */
+static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, size_t *pos,
+                            char *why)
+{
+    ZSTD_outBuffer ob = {out, cap, *pos};
     dec_result res = DEC_OK;
     while (ob.pos < ob.size) {
         if (src_refill_if_empty(src) < 0) {
@@ -793,8 +895,32 @@ static dec_result zs_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
             res = DEC_ERROR;
             break;
         }
+        if (rc == 0 && z->history > 0) {
+            z->boundary = true;
+            break;
+        }
     }
-    *got = ob.pos;
+    *pos = ob.pos;
+    return res;
+}
+
+/* zs_read - may return DEC_OK with out not full (the next block would not fit). */
+static dec_result zs_read(void *state, ds_src *src, uint8_t *out, size_t cap, size_t *got,
+                          char *why)
+{
+    zs_state *z = state;
+    size_t pos = 0;
+    bool full = false;
+    dec_result res = DEC_OK;
+    while (res == DEC_OK && !full && pos < cap) {
+        if (z->boundary && z->history > 0 && (res = zs_choose(z, src)) != DEC_OK)
+            break;
+        if (z->direct)
+            res = zs_blocks(z, src, out, cap, &pos, &full, why);
+        else
+            res = zs_stream(z, src, out, cap, &pos, why);
+    }
+    *got = pos;
     return res;
 }
 
@@ -881,11 +1007,11 @@ static void l4_close(void *state)
 
 /* Every decompressor, tried in this order on the first bytes of the input. */
 static const ds_decompressor decompressors[] = {
-    {"gzip", DS_COMP_GZIP, gz_magic, gz_open, gz_read, gz_close},
-    {"bzip2", DS_COMP_BZIP2, bz_magic, bz_open, bz_read, bz_close},
-    {"xz", DS_COMP_XZ, xz_magic, xz_open, xz_read, xz_close},
-    {"zstd", DS_COMP_ZSTD, zs_magic, zs_open, zs_read, zs_close},
-    {"lz4", DS_COMP_LZ4, l4_magic, l4_open, l4_read, l4_close},
+    {"gzip", DS_COMP_GZIP, gz_magic, gz_open, gz_read, gz_close, NULL},
+    {"bzip2", DS_COMP_BZIP2, bz_magic, bz_open, bz_read, bz_close, NULL},
+    {"xz", DS_COMP_XZ, xz_magic, xz_open, xz_read, xz_close, NULL},
+    {"zstd", DS_COMP_ZSTD, zs_magic, zs_open, zs_read, zs_close, zs_set_history},
+    {"lz4", DS_COMP_LZ4, l4_magic, l4_open, l4_read, l4_close, NULL},
 };
 
 bool ds_stream_compressed_magic(const uint8_t *p, size_t n)
@@ -913,6 +1039,14 @@ bool ds_stream_compressed_magic(const uint8_t *p, size_t n)
  * the worker waited for it afterwards: `analyze -j 1` on a 2.1 GB zstd capture took 2.4-2.5 s
  * with both threads idle about 30% of the time, 2.1 s with 64 MiB (docs/PERFORMANCE.md).
  * DARKSCAN_TEST_RING_CHUNKS (tests only) sets a smaller ring, so that small inputs go round it.
+ *
+ * The chunks are consecutive pieces of one allocation of one chunk more than they can fill:
+ * each starts where the one before it ended (the first and at each wrap, at the start), so
+ * the ring's bytes are the decompressed stream in order, in at most two contiguous pieces.
+ * A chunk is begun only when at most n_chunks - 1 are filled and unread, which span at most
+ * n_chunks chunk sizes (a wrap wastes less than one), so the next chunk size of room is never
+ * theirs. And the bytes it overwrites were written at least n_chunks - 1 chunk sizes earlier:
+ * the decompressor may refer back that far (ring_history(), zstd's buffer-less decoding).
  */
 #define RING_CHUNKS 64
 #define RING_CHUNK  (1024u * 1024u)
@@ -930,7 +1064,10 @@ typedef struct ring {
     pthread_mutex_t lock;
     pthread_cond_t changed;
     ring_chunk *chunk;
-    size_t n_chunks;    /* RING_CHUNKS unless a test says otherwise */
+    size_t n_chunks; /* RING_CHUNKS unless a test says otherwise */
+    uint8_t *base;   /* (n_chunks + 1) * RING_CHUNK bytes, where the chunks' data lie */
+    size_t alloc;
+    size_t wpos;        /* the producer's: where its next chunk begins */
     size_t head, count; /* filled chunks: head .. head + count (mod n_chunks) */
     size_t pos;         /* bytes of the head chunk already consumed */
     bool stop;          /* the consumer is leaving */
@@ -977,6 +1114,9 @@ static void *producer(void *arg)
         if (stop)
             return NULL;
         ring_chunk *c = &r->chunk[slot];
+        if (r->wpos + RING_CHUNK > r->alloc)
+            r->wpos = 0;
+        c->data = r->base + r->wpos;
         c->len = 0;
         c->res = DEC_OK;
         c->why[0] = '\0';
@@ -986,10 +1126,13 @@ static void *producer(void *arg)
                                   &got, c->why);
             c->len += got;
             if (got == 0 && c->res == DEC_OK) {
+                if (c->len > 0)
+                    break; /* its next piece does not fit: the rest in the next chunk */
                 set_why(c->why, "no progress");
                 c->res = DEC_ERROR;
             }
         }
+        r->wpos += c->len;
         c->read_errno = s->src.read_errno;
         pthread_mutex_lock(&r->lock);
         r->count++;
@@ -998,6 +1141,15 @@ static void *producer(void *arg)
         if (c->res != DEC_OK)
             return NULL;
     }
+}
+
+/*
+ * ring_history - how far back from where the producer writes the ring's bytes are sure to be
+ * intact: n_chunks - 1 chunk sizes (above), less one for the piece being written.
+ */
+static size_t ring_history(const ring *r)
+{
+    return r->n_chunks >= 3 ? (r->n_chunks - 2) * RING_CHUNK : 0;
 }
 
 /* ring_start - start the decompression thread; false (and no thread) when it cannot start. */
@@ -1012,15 +1164,12 @@ static bool ring_start(ds_stream *s)
     if (chunks >= 1 && chunks <= RING_CHUNKS)
         r->n_chunks = chunks;
     r->chunk = calloc(r->n_chunks, sizeof(*r->chunk));
-    if (r->chunk == NULL) {
-        free(r);
-        return false;
-    }
-    for (size_t i = 0; i < r->n_chunks; i++) {
-        r->chunk[i].data = malloc(RING_CHUNK);
-        if (r->chunk[i].data == NULL)
-            goto fail;
-    }
+    r->alloc = (r->n_chunks + 1) * RING_CHUNK;
+    r->base = malloc(r->alloc);
+    if (r->chunk == NULL || r->base == NULL)
+        goto fail;
+    if (s->dec->set_history != NULL)
+        s->dec->set_history(s->dec_state, ring_history(r));
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->changed, NULL);
     s->ring = r;
@@ -1029,9 +1178,10 @@ static bool ring_start(ds_stream *s)
     pthread_cond_destroy(&r->changed);
     pthread_mutex_destroy(&r->lock);
     s->ring = NULL;
+    if (s->dec->set_history != NULL)
+        s->dec->set_history(s->dec_state, 0);
 fail:
-    for (size_t i = 0; i < r->n_chunks; i++)
-        free(r->chunk[i].data);
+    free(r->base);
     free(r->chunk);
     free(r);
     return false;
@@ -1048,8 +1198,7 @@ static void ring_free(ring *r)
     pthread_join(r->thread, NULL);
     pthread_cond_destroy(&r->changed);
     pthread_mutex_destroy(&r->lock);
-    for (size_t i = 0; i < r->n_chunks; i++)
-        free(r->chunk[i].data);
+    free(r->base);
     free(r->chunk);
     free(r);
 }

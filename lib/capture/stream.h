@@ -93,6 +93,10 @@ ds_compression ds_stream_compression(const ds_stream *s);
 /* ds_stream_name - the path or name given at open time; lives as long as the stream. */
 const char *ds_stream_name(const ds_stream *s);
 
+/* ds_stream_zstd_direct_frames - how many zstd frames this process decoded straight into a
+ * decompression thread's ring (libzstd's buffer-less API) rather than by streaming: for tests. */
+uint64_t ds_stream_zstd_direct_frames(void);
+
 /* ds_stream_free - close and free. NULL is a no-op. */
 void ds_stream_free(ds_stream *s);
 

@@ -17,6 +17,7 @@
 #include <lzma.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "capture/stream.h"
 #include "testutil.h"
@@ -637,6 +638,237 @@ static void test_xz_blocks(void **state)
     tu_buf_free(&plain);
 }
 
+/* One zstd frame of data[0..len) with the given level, window (0: the level's), checksum and
+ * content size flags. */
+static void zstd_frame(tu_buf *z, const uint8_t *data, size_t len, int level, int window_log,
+                       bool checksum, bool content_size)
+{
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    assert_non_null(cc);
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, window_log)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, checksum)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, content_size)));
+    size_t cap = ZSTD_compressBound(len);
+    uint8_t *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t got = ZSTD_compress2(cc, buf, cap, data, len);
+    assert_false(ZSTD_isError(got));
+    tu_buf_put(z, buf, got);
+    free(buf);
+    ZSTD_freeCCtx(cc);
+}
+
+/*
+ * zstd behind the decompression thread: a frame whose window fits in what the ring keeps is
+ * decoded straight into the ring (buffer-less), others by streaming, frame by frame. A file of
+ * frames with windows of 512 KiB (checksum), 8 MiB (no content size, no checksum), 2 MiB
+ * (checksum) and an empty one, a skippable frame between the first two, read through rings
+ * that keep 62 MiB (the default), 2 MiB (4 chunks), 1 MiB (3) and nothing (1): the frames
+ * decoded directly are exactly those that fit, and whole or cut anywhere the file reads as
+ * from memory (streaming only). Damaged: never a crash, the packets both deliver agree, and
+ * damage inside a checksummed frame's blocks is an error. (An offset beyond the window in
+ * damaged data may be refused by one way and decoded into garbage by the other: each refuses
+ * only offsets reaching past the history it holds, and the two hold different amounts.)
+ */
+static void test_zstd_direct_and_streaming(void **state)
+{
+    static size_t ends[8000];
+    tu_buf plain = {0};
+    build_pcap(&plain, 8000, ends);
+    size_t cut1 = ends[1999], cut2 = ends[4999]; /* about 1.6 and 4 MB */
+    tu_buf z = {0};
+    zstd_frame(&z, plain.data, cut1, 1, 19, true, true);
+    size_t a_end = z.len;
+    uint8_t skip[12] = {0x5a, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 'a', 'b', 'c', 'd'};
+    tu_buf_put(&z, skip, sizeof(skip));
+    size_t b_start = z.len;
+    zstd_frame(&z, plain.data + cut1, cut2 - cut1, 3, 23, false, false);
+    size_t c_start = z.len;
+    zstd_frame(&z, plain.data + cut2, plain.len - cut2, 3, 21, true, false);
+    size_t c_end = z.len;
+    zstd_frame(&z, plain.data, 0, 3, 0, true, true);
+    size_t bounds[] = {0, a_end, b_start, c_start, c_end, z.len};
+
+    tu_capture mem;
+    assert_int_equal(tu_read_mem(z.data, z.len, 512, &mem), DS_OK);
+    assert_int_equal(mem.n, 8000);
+    assert_int_equal(mem.stats.bytes, plain.len);
+    tu_capture_free(&mem);
+
+    static const char *rings[] = {NULL, "4", "3", "1"};
+    static const uint64_t direct[] = {4, 3, 2, 0}; /* frames that fit: all, A C D, A D, none */
+    for (size_t r = 0; r < 4; r++) {
+        if (rings[r] != NULL)
+            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
+        else
+            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        uint64_t before = ds_stream_zstd_direct_frames();
+        tu_read_mem(z.data, z.len, 512, &mem);
+        same_through_file(z.data, z.len, &mem);
+        tu_capture_free(&mem);
+        if (ds_stream_zstd_direct_frames() - before != direct[r])
+            fail_msg("ring %s: %llu frames decoded directly, want %llu",
+                     rings[r] ? rings[r] : "default",
+                     (unsigned long long)(ds_stream_zstd_direct_frames() - before),
+                     (unsigned long long)direct[r]);
+
+        /* Cut at and around every frame boundary, and at 16 places between. */
+        for (size_t b = 0; b < sizeof(bounds) / sizeof(bounds[0]); b++) {
+            static const long delta[] = {-13, -5, -1, 0, 1, 2, 7};
+            for (size_t d = 0; d < sizeof(delta) / sizeof(delta[0]); d++) {
+                long at = (long)bounds[b] + delta[d];
+                if (at < 0 || at > (long)z.len)
+                    continue;
+                tu_read_mem(z.data, (size_t)at, 512, &mem);
+                same_through_file(z.data, (size_t)at, &mem);
+                tu_capture_free(&mem);
+            }
+        }
+        for (size_t i = 1; i < 17; i++) {
+            size_t at = z.len * i / 17 + i * 31;
+            tu_read_mem(z.data, at, 512, &mem);
+            same_through_file(z.data, at, &mem);
+            assert_true(mem.stats.truncated);
+            tu_capture_free(&mem);
+        }
+
+        /* One damaged byte at 24 places. */
+        for (size_t i = 0; i < 24; i++) {
+            size_t at = z.len * i / 24 + i * 977 % 4096;
+            if (at >= z.len)
+                continue;
+            z.data[at] ^= 0x5a;
+            tu_capture f;
+            tu_read_mem(z.data, z.len, 512, &mem);
+            tu_write_file(tu_path("same.bin"), z.data, z.len);
+            tu_read_path(tu_path("same.bin"), 100, &f);
+            tu_assert_packets_equal(f.pkts, mem.pkts, f.n < mem.n ? f.n : mem.n);
+            bool in_checked_blocks = (at >= 32 && at < a_end) || (at >= c_start + 32 && at < c_end);
+            if (in_checked_blocks && (f.status == DS_OK || mem.status == DS_OK))
+                fail_msg("ring %s: damage at %zu of %zu not found (%d, %d)",
+                         rings[r] ? rings[r] : "default", at, z.len, (int)f.status,
+                         (int)mem.status);
+            if (f.status == DS_OK && mem.status == DS_OK)
+                assert_int_equal(f.n, mem.n);
+            tu_capture_free(&f);
+            tu_capture_free(&mem);
+            z.data[at] ^= 0x5a;
+        }
+    }
+    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    tu_buf_free(&z);
+    tu_buf_free(&plain);
+}
+
+/*
+ * The bytes themselves, with references as far back as the window allows: 6 MiB of random
+ * 64 KiB pieces, every other one a copy of the piece 1.9-2 MiB before it, as one zstd frame
+ * with a 2 MiB window (long distance matching finds the copies), read with ds_stream from a
+ * file through rings that keep 62 MiB and 2 MiB (decoded directly, going round the small ring
+ * four times) and nothing (streaming): every byte as written.
+ */
+static void test_zstd_direct_far_references(void **state)
+{
+    const size_t piece = 64u * 1024u, total = 6u * 1024u * 1024u, back = 30 * piece;
+    uint8_t *data = malloc(total);
+    assert_non_null(data);
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t at = 0; at < total; at += piece) {
+        if (at >= back && (at / piece) % 2 == 1) {
+            memcpy(data + at, data + at - back - 4096, piece);
+            continue;
+        }
+        for (size_t i = 0; i < piece; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            data[at + i] = (uint8_t)x;
+        }
+    }
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    assert_non_null(cc);
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_windowLog, 21)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_enableLongDistanceMatching, 1)));
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0)));
+    size_t cap = ZSTD_compressBound(total);
+    uint8_t *z = malloc(cap);
+    assert_non_null(z);
+    size_t zlen = ZSTD_compress2(cc, z, cap, data, total);
+    assert_false(ZSTD_isError(zlen));
+    ZSTD_freeCCtx(cc);
+    assert_true(zlen < total * 3 / 4); /* the copies were found */
+    tu_write_file(tu_path("far.zst"), z, zlen);
+
+    static const char *rings[] = {NULL, "4", "1"};
+    static const uint64_t direct[] = {1, 1, 0};
+    for (size_t r = 0; r < 3; r++) {
+        if (rings[r] != NULL)
+            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
+        else
+            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        uint64_t before = ds_stream_zstd_direct_frames();
+        ds_stream *s;
+        ds_error err;
+        assert_int_equal(ds_stream_open(&s, tu_path("far.zst"), &err), DS_OK);
+        size_t off = 0;
+        for (;;) {
+            const uint8_t *p;
+            size_t avail;
+            assert_int_equal(ds_stream_need(s, 100000, &p, &avail, &err), DS_OK);
+            if (avail == 0)
+                break;
+            assert_true(off + avail <= total);
+            if (memcmp(p, data + off, avail) != 0)
+                fail_msg("ring %s: bytes %zu..%zu differ", rings[r] ? rings[r] : "default", off,
+                         off + avail);
+            off += avail;
+            ds_stream_consume(s, avail);
+        }
+        assert_int_equal(off, total);
+        assert_false(ds_stream_truncated(s));
+        ds_stream_free(s);
+        assert_int_equal(ds_stream_zstd_direct_frames() - before, direct[r]);
+    }
+    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    free(z);
+
+    /* Frames of one block each (a frame's last block) of 1-130 KiB, as darkscan's own writer
+     * and `zstd` on small inputs make them: a block that does not fit in the rest of a chunk
+     * waits for the next chunk, whatever its kind. */
+    tu_buf frames = {0};
+    size_t at = 0, sizes = 0;
+    while (at < total) {
+        size_t len = 1024 + (sizes++ * 37 * 1024) % (129 * 1024);
+        if (len > total - at)
+            len = total - at;
+        zstd_frame(&frames, data + at, len, 1, 0, sizes % 2, true);
+        at += len;
+    }
+    tu_write_file(tu_path("frames.zst"), frames.data, frames.len);
+    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    uint64_t before = ds_stream_zstd_direct_frames();
+    ds_stream *s;
+    ds_error err;
+    assert_int_equal(ds_stream_open(&s, tu_path("frames.zst"), &err), DS_OK);
+    size_t off = 0;
+    for (;;) {
+        const uint8_t *p;
+        size_t avail;
+        if (ds_stream_need(s, 100000, &p, &avail, &err) != DS_OK)
+            fail_msg("%s", err.msg);
+        if (avail == 0)
+            break;
+        assert_true(off + avail <= total);
+        assert_memory_equal(p, data + off, avail);
+        off += avail;
+        ds_stream_consume(s, avail);
+    }
+    assert_int_equal(off, total);
+    ds_stream_free(s);
+    assert_int_equal(ds_stream_zstd_direct_frames() - before, sizes);
+    tu_buf_free(&frames);
+    free(data);
+}
+
 static void test_not_a_capture(void **state)
 {
     tu_capture c;
@@ -771,6 +1003,8 @@ int main(void)
         cmocka_unit_test(test_gzip_header_split),
         cmocka_unit_test(test_gzip_damage_after_full_output),
         cmocka_unit_test(test_xz_blocks),
+        cmocka_unit_test(test_zstd_direct_and_streaming),
+        cmocka_unit_test(test_zstd_direct_far_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
