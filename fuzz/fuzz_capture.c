@@ -7,9 +7,10 @@
  *
  * zstd input is also read from a file, through the decompression thread's ring (a small one,
  * DARKSCAN_TEST_RING_CHUNKS=3, keeping 1 MiB), where frames are decoded straight into the ring
- * instead of by streaming: the packets both ways deliver must agree, and when both end
- * cleanly they are the same packets (tests/unit/test_stream.c explains why damaged data may
- * end at different places).
+ * instead of by streaming, with the same promises checked. The packets are not compared with
+ * the memory read's: on damaged data the two ways may differ, each rightly (libzstd does not
+ * hold a frame to its window, and each way resolves references beyond it from the history it
+ * has, see lib/capture/stream.c); tests/unit/test_stream.c compares them where they must agree.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,19 +23,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct read_all {
-    ds_packet *pkts;
-    size_t n, cap;
-    ds_status status;
-} read_all;
-
-/* drain - read r to its end (checking the reader's promises), the packets into out. */
-static void drain(ds_reader *r, read_all *out, size_t input_size)
+/* drain - read r to its end, checking the reader's promises. */
+static void drain(ds_reader *r, size_t input_size)
 {
     ds_packet pkts[7];
     uint64_t packets = 0;
     ds_error err;
-    out->status = DS_OK;
     for (;;) {
         size_t n = 99;
         ds_status rc = ds_reader_next(r, pkts, sizeof(pkts) / sizeof(pkts[0]), &n, &err);
@@ -42,7 +36,6 @@ static void drain(ds_reader *r, read_all *out, size_t input_size)
             size_t again_n = 99;
             if (n != 0 || ds_reader_next(r, pkts, 7, &again_n, &err) != rc || again_n != 0)
                 abort();
-            out->status = rc;
             break;
         }
         if (n == 0)
@@ -59,14 +52,6 @@ static void drain(ds_reader *r, read_all *out, size_t input_size)
         packets += n;
         if (packets != st->ipv4)
             abort();
-        if (out->n + n > out->cap) {
-            out->cap = (out->n + n) * 2;
-            out->pkts = realloc(out->pkts, out->cap * sizeof(*out->pkts));
-            if (out->pkts == NULL)
-                abort();
-        }
-        memcpy(out->pkts + out->n, pkts, n * sizeof(*pkts));
-        out->n += n;
     }
     const ds_capture_stats *st = ds_reader_stats(r);
     uint64_t classified =
@@ -77,17 +62,8 @@ static void drain(ds_reader *r, read_all *out, size_t input_size)
         abort();
 }
 
-/* same_packet - the fields a reader sets (padding aside). */
-static int same_packet(const ds_packet *a, const ds_packet *b)
-{
-    return a->ts_ns == b->ts_ns && a->src == b->src && a->dst == b->dst && a->seq == b->seq &&
-           a->file_index == b->file_index && a->sport == b->sport && a->dport == b->dport &&
-           a->ip_id == b->ip_id && a->tcp_window == b->tcp_window && a->proto == b->proto &&
-           a->tcp_flags == b->tcp_flags && a->ttl == b->ttl && a->pkt_flags == b->pkt_flags;
-}
-
-/* through_file - the zstd input again from a file, through the ring; compared with mem. */
-static void through_file(const uint8_t *data, size_t size, const read_all *mem)
+/* through_file - the zstd input again from a file, through the ring. */
+static void through_file(const uint8_t *data, size_t size)
 {
     static char path[64];
     if (path[0] == '\0') {
@@ -104,18 +80,10 @@ static void through_file(const uint8_t *data, size_t size, const read_all *mem)
     fclose(f);
     ds_reader *r = NULL;
     ds_error err;
-    read_all file = {0};
     if (ds_reader_open(&r, path, 1, &err) == DS_OK) {
-        drain(r, &file, size);
+        drain(r, size);
         ds_reader_free(r);
-        size_t common = file.n < mem->n ? file.n : mem->n;
-        for (size_t i = 0; i < common; i++)
-            if (!same_packet(&file.pkts[i], &mem->pkts[i]))
-                abort();
-        if (file.status == DS_OK && mem->status == DS_OK && file.n != mem->n)
-            abort();
     }
-    free(file.pkts);
     unlink(path);
 }
 
@@ -128,12 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    read_all mem = {0};
-    drain(r, &mem, size);
+    drain(r, size);
     bool zstd = ds_reader_compression(r) == DS_COMP_ZSTD;
     ds_reader_free(r);
     if (zstd)
-        through_file(data, size, &mem);
-    free(mem.pkts);
+        through_file(data, size);
     return 0;
 }

@@ -33,6 +33,7 @@
 /* For libzstd's buffer-less decoding (ZSTD_decompressContinue and its helpers). */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "capture/stream.h"
 
@@ -743,7 +744,12 @@ static size_t after_skippable(const uint8_t *p, size_t n)
  * buffer-less API (ZSTD_decompressContinue), which saves the copy: 10-15% of the thread's time
  * on the bench capture (docs/PERFORMANCE.md). Skippable frames, frames with larger windows
  * and whatever is not a frame header go the streaming way, which also gives the errors for
- * them. Both check the same things (block sizes, content size, checksum) with the same messages.
+ * them. Both check the same things (block sizes, content size, checksum) with the same
+ * messages, and hand out a frame's blocks as they are decoded, before its checksum is checked
+ * at its end (as the streaming way always did for a frame it could not decode in one call).
+ * Valid frames give the same bytes both ways. Damaged ones may differ after the damage:
+ * libzstd does not hold a frame's references to its window, and each way resolves one beyond
+ * it from the history it has (the ring's is larger), or fails where it has none.
  */
 typedef struct zs_state {
     ZSTD_DCtx *ds;
@@ -751,6 +757,11 @@ typedef struct zs_state {
     size_t history; /* how much earlier output stays in place before out: 0 for none */
     bool boundary;  /* at the start of a frame (or of the input): the way is to be chosen */
     bool direct;    /* inside a frame decoded straight into the output */
+    /* The direct frame's: */
+    bool raw;              /* the block being read is a raw (stored) one */
+    size_t block_max;      /* its largest block */
+    uint64_t content_size; /* as its header says, or ZSTD_CONTENTSIZE_UNKNOWN */
+    uint64_t decoded;      /* bytes so far */
 } zs_state;
 
 static _Atomic uint64_t zstd_direct_frames;
@@ -791,10 +802,14 @@ static void *zs_open(void)
     return z;
 }
 
-/* zs_set_history - the output keeps `bytes` of earlier output in place (the ring). */
+/*
+ * zs_set_history - the output keeps `bytes` of earlier output in place (the ring). The
+ * buffer-less API and ZSTD_frameHeader are libzstd's "static linking only" part, which may
+ * change from one version to the next: only with the version darkscan was built with.
+ */
 static void zs_set_history(void *state, size_t bytes)
 {
-    ((zs_state *)state)->history = bytes;
+    ((zs_state *)state)->history = ZSTD_versionNumber() == ZSTD_VERSION_NUMBER ? bytes : 0;
 }
 
 /*
@@ -819,6 +834,9 @@ static dec_result zs_choose(zs_state *z, ds_src *src)
     if (rc == 0 && fh.frameType == ZSTD_frame && fh.windowSize <= z->history &&
         !ZSTD_isError(ZSTD_decompressBegin(z->ds))) {
         z->direct = true;
+        z->block_max = fh.blockSizeMax;
+        z->content_size = fh.frameContentSize;
+        z->decoded = 0;
         zstd_direct_frames++;
     } else {
         ZSTD_DCtx_reset(z->ds, ZSTD_reset_session_only);
@@ -828,8 +846,13 @@ static dec_result zs_choose(zs_state *z, ds_src *src)
 
 /*
  * zs_blocks - the direct way: the frame's next parts (header, blocks, checksum), each block
- * decoded into out while a whole block (at most ZSTD_BLOCKSIZE_MAX) fits; *full when the next
+ * decoded into out while a whole block of the frame's largest size fits; *full when the next
  * one does not. At the frame's end, back to a boundary.
+ *
+ * What libzstd's streaming does and its buffer-less API leaves to the caller, done here: the
+ * bytes of a raw block are handed out as they come (a file cut inside one reads up to the cut),
+ * and the frame's content size is checked at its end whatever its last block (libzstd checks
+ * it only after a last block with content).
  */
 static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, size_t *pos,
                             bool *full, char *why)
@@ -840,28 +863,49 @@ static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
             z->direct = false;
             z->boundary = true;
             z->hint = 0;
+            if (z->content_size != ZSTD_CONTENTSIZE_UNKNOWN && z->decoded != z->content_size) {
+                set_why(why, ZSTD_getErrorString(ZSTD_error_corruption_detected));
+                return DEC_ERROR;
+            }
             return DEC_OK;
         }
         ZSTD_nextInputType_e next = ZSTD_nextInputType(z->ds);
-        if ((next == ZSTDnit_block || next == ZSTDnit_lastBlock) &&
-            cap - *pos < ZSTD_BLOCKSIZE_MAX) {
+        bool block = next == ZSTDnit_block || next == ZSTDnit_lastBlock;
+        if (block && cap - *pos < z->block_max) {
             *full = true;
             return DEC_OK;
         }
-        while (src->avail < need) { /* need <= 128 KiB + 3 < SRC_BUF_SIZE */
+        /* need is at most a block (128 KiB): the read buffer holds it. */
+        dec_result stop = DEC_OK;
+        while (src->avail < need && stop == DEC_OK) {
             ssize_t more = src_more(src);
             if (more < 0)
-                return DEC_IO;
-            if (more == 0)
-                return DEC_TRUNCATED;
+                stop = DEC_IO;
+            else if (more == 0 && src->eof)
+                stop = DEC_TRUNCATED;
+            else if (more == 0) {
+                set_why(why, "zstd: a frame's part larger than the read buffer");
+                return DEC_ERROR;
+            }
         }
-        size_t got = ZSTD_decompressContinue(z->ds, out + *pos, cap - *pos, src->next, need);
+        size_t take = need;
+        if (stop != DEC_OK) {
+            if (!(block && z->raw && src->avail > 0))
+                return stop;
+            take = src->avail; /* the raw block's bytes that came (libzstd takes them) */
+        }
+        if (next == ZSTDnit_blockHeader)
+            z->raw = (src->next[0] >> 1 & 3) == 0; /* Block_Type 0: Raw_Block */
+        size_t got = ZSTD_decompressContinue(z->ds, out + *pos, cap - *pos, src->next, take);
         if (ZSTD_isError(got)) {
             set_why(why, ZSTD_getErrorName(got));
             return DEC_ERROR;
         }
-        src_consume(src, need);
+        src_consume(src, take);
         *pos += got;
+        z->decoded += got;
+        if (stop != DEC_OK)
+            return stop;
     }
 }
 
@@ -876,10 +920,12 @@ static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
             res = DEC_IO;
             break;
         }
-        if (src->avail == 0) {
-            res = z->hint == 0 ? DEC_END : DEC_TRUNCATED;
+        if (src->avail == 0 && z->hint == 0) {
+            res = DEC_END;
             break;
         }
+        /* With no input left, libzstd may still hold decoded bytes that found no room in the
+           output before: this call hands them out. */
         ZSTD_inBuffer ib = {src->next, src->avail, 0};
         size_t out_before = ob.pos;
         size_t rc = ZSTD_decompressStream(z->ds, &ob, &ib);
@@ -890,6 +936,10 @@ static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
             break;
         }
         z->hint = rc;
+        if (ob.pos == out_before && src->avail == 0 && src->eof && rc != 0) {
+            res = DEC_TRUNCATED;
+            break;
+        }
         if (ib.pos == 0 && ob.pos == out_before && src->avail > 0) {
             set_why(why, "zstd: no progress");
             res = DEC_ERROR;
@@ -974,10 +1024,12 @@ static dec_result l4_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
             res = DEC_IO;
             break;
         }
-        if (src->avail == 0) {
-            res = l->hint == 0 ? DEC_END : DEC_TRUNCATED;
+        if (src->avail == 0 && l->hint == 0) {
+            res = DEC_END;
             break;
         }
+        /* With no input left, liblz4 may still hold a block's bytes that found no room in the
+           output before: this call hands them out. */
         size_t dst_len = cap - pos, src_len = src->avail;
         size_t rc = LZ4F_decompress(l->dctx, out + pos, &dst_len, src->next, &src_len, NULL);
         src_consume(src, src_len);
@@ -988,6 +1040,10 @@ static dec_result l4_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
             break;
         }
         l->hint = rc;
+        if (dst_len == 0 && src->avail == 0 && src->eof && rc != 0) {
+            res = DEC_TRUNCATED;
+            break;
+        }
         if (src_len == 0 && dst_len == 0 && src->avail > 0) {
             set_why(why, "lz4: no progress");
             res = DEC_ERROR;
