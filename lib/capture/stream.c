@@ -757,11 +757,11 @@ typedef struct zs_state {
     size_t history; /* how much earlier output stays in place before out: 0 for none */
     bool boundary;  /* at the start of a frame (or of the input): the way is to be chosen */
     bool direct;    /* inside a frame decoded straight into the output */
-    /* The direct frame's: */
-    bool raw;              /* the block being read is a raw (stored) one */
-    size_t block_max;      /* its largest block */
+    /* The frame being decoded: */
     uint64_t content_size; /* as its header says, or ZSTD_CONTENTSIZE_UNKNOWN */
     uint64_t decoded;      /* bytes so far */
+    bool raw;              /* direct: the block being read is a raw (stored) one */
+    size_t block_max;      /* direct: its largest block */
 } zs_state;
 
 static _Atomic uint64_t zstd_direct_frames;
@@ -815,7 +815,8 @@ static void zs_set_history(void *state, size_t bytes)
 /*
  * zs_choose - at a frame boundary: decode the next frame straight into the output when its
  * header says it may (a zstd frame whose window fits in the history kept), else streaming.
- * DEC_OK, or how the input ends here.
+ * Either way its content size is noted, to be checked at its end. DEC_OK, or how the input
+ * ends here.
  */
 static dec_result zs_choose(zs_state *z, ds_src *src)
 {
@@ -831,15 +832,32 @@ static dec_result zs_choose(zs_state *z, ds_src *src)
     }
     if (src->avail == 0)
         return z->hint == 0 ? DEC_END : DEC_TRUNCATED;
-    if (rc == 0 && fh.frameType == ZSTD_frame && fh.windowSize <= z->history &&
+    bool frame = rc == 0 && fh.frameType == ZSTD_frame;
+    z->content_size = frame ? fh.frameContentSize : ZSTD_CONTENTSIZE_UNKNOWN;
+    z->decoded = 0;
+    if (frame && z->history > 0 && fh.windowSize <= z->history &&
         !ZSTD_isError(ZSTD_decompressBegin(z->ds))) {
         z->direct = true;
         z->block_max = fh.blockSizeMax;
-        z->content_size = fh.frameContentSize;
-        z->decoded = 0;
         zstd_direct_frames++;
     } else {
         ZSTD_DCtx_reset(z->ds, ZSTD_reset_session_only);
+    }
+    return DEC_OK;
+}
+
+/*
+ * zs_frame_end - a frame decoded to its end: back to a boundary, its content size checked
+ * (libzstd checks it only when it decodes a frame in one call, or after a last block with
+ * content, so that a frame would pass or fail by how much room the output had).
+ */
+static dec_result zs_frame_end(zs_state *z, char *why)
+{
+    z->boundary = true;
+    z->hint = 0;
+    if (z->content_size != ZSTD_CONTENTSIZE_UNKNOWN && z->decoded != z->content_size) {
+        set_why(why, ZSTD_getErrorString(ZSTD_error_corruption_detected));
+        return DEC_ERROR;
     }
     return DEC_OK;
 }
@@ -850,9 +868,7 @@ static dec_result zs_choose(zs_state *z, ds_src *src)
  * one does not. At the frame's end, back to a boundary.
  *
  * What libzstd's streaming does and its buffer-less API leaves to the caller, done here: the
- * bytes of a raw block are handed out as they come (a file cut inside one reads up to the cut),
- * and the frame's content size is checked at its end whatever its last block (libzstd checks
- * it only after a last block with content).
+ * bytes of a raw block are handed out as they come (a file cut inside one reads up to the cut).
  */
 static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, size_t *pos,
                             bool *full, char *why)
@@ -861,13 +877,7 @@ static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
         size_t need = ZSTD_nextSrcSizeToDecompress(z->ds);
         if (need == 0) {
             z->direct = false;
-            z->boundary = true;
-            z->hint = 0;
-            if (z->content_size != ZSTD_CONTENTSIZE_UNKNOWN && z->decoded != z->content_size) {
-                set_why(why, ZSTD_getErrorString(ZSTD_error_corruption_detected));
-                return DEC_ERROR;
-            }
-            return DEC_OK;
+            return zs_frame_end(z, why);
         }
         ZSTD_nextInputType_e next = ZSTD_nextInputType(z->ds);
         bool block = next == ZSTDnit_block || next == ZSTDnit_lastBlock;
@@ -909,7 +919,7 @@ static dec_result zs_blocks(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
     }
 }
 
-/* zs_stream - the streaming way, until out is full or (with a history) the frame ends. */
+/* zs_stream - the streaming way, until out is full or the frame ends. */
 static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, size_t *pos,
                             char *why)
 {
@@ -936,6 +946,7 @@ static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
             break;
         }
         z->hint = rc;
+        z->decoded += ob.pos - out_before;
         if (ob.pos == out_before && src->avail == 0 && src->eof && rc != 0) {
             res = DEC_TRUNCATED;
             break;
@@ -945,8 +956,8 @@ static dec_result zs_stream(zs_state *z, ds_src *src, uint8_t *out, size_t cap, 
             res = DEC_ERROR;
             break;
         }
-        if (rc == 0 && z->history > 0) {
-            z->boundary = true;
+        if (rc == 0) {
+            res = zs_frame_end(z, why);
             break;
         }
     }
@@ -963,7 +974,7 @@ static dec_result zs_read(void *state, ds_src *src, uint8_t *out, size_t cap, si
     bool full = false;
     dec_result res = DEC_OK;
     while (res == DEC_OK && !full && pos < cap) {
-        if (z->boundary && z->history > 0 && (res = zs_choose(z, src)) != DEC_OK)
+        if (z->boundary && (res = zs_choose(z, src)) != DEC_OK)
             break;
         if (z->direct)
             res = zs_blocks(z, src, out, cap, &pos, &full, why);

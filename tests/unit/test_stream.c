@@ -935,44 +935,61 @@ static void test_zstd_raw_block_cut(void **state)
 }
 
 /*
- * A frame's content size is checked at its end even when its last block is empty (libzstd's
- * buffer-less decoder compares it only after a last block with content): built by hand, a
- * single-segment frame of one raw block of a small pcap and an empty last block, declaring
- * the right size (read as from memory) and 7 bytes more (an error both ways).
+ * A frame's content size is checked at its end whatever its last block (libzstd compares it
+ * only when it decodes a frame in one call, or after a last block with content): built by
+ * hand, frames of one raw block of a small pcap and an empty last block. Single-segment and
+ * declaring the right size: read as from memory; 7 bytes more: an error. With a window
+ * descriptor and 256 MiB declared (too large for libzstd to decode in one call): an error from
+ * memory, through the ring directly and through a ring that keeps nothing (streaming).
  */
 static void test_zstd_content_size_checked(void **state)
 {
     tu_buf plain = {0};
     build_pcap(&plain, 2, NULL);
     assert_true(plain.len < 255);
-    for (int wrong = 0; wrong <= 1; wrong++) {
+    for (int kind = 0; kind < 3; kind++) {
         tu_buf z = {0};
-        uint8_t head[6] = {0x28, 0xb5, 0x2f, 0xfd, 0x20, (uint8_t)(plain.len + 7 * wrong)};
-        tu_buf_put(&z, head, sizeof(head));
+        if (kind < 2) {
+            uint8_t head[6] = {0x28, 0xb5, 0x2f, 0xfd, 0x20, (uint8_t)(plain.len + 7 * kind)};
+            tu_buf_put(&z, head, sizeof(head));
+        } else {
+            /* FCS field of 4 bytes, window 1 MiB, content size 2^28. */
+            uint8_t head[10] = {0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x50, 0, 0, 0, 0x10};
+            tu_buf_put(&z, head, sizeof(head));
+        }
         uint32_t h = (uint32_t)plain.len << 3; /* raw, not the last */
         uint8_t bh[3] = {(uint8_t)h, (uint8_t)(h >> 8), (uint8_t)(h >> 16)};
         tu_buf_put(&z, bh, 3);
         tu_buf_put(&z, plain.data, plain.len);
         uint8_t last[3] = {1, 0, 0}; /* raw, empty, the last */
         tu_buf_put(&z, last, 3);
-        unsetenv("DARKSCAN_TEST_RING_CHUNKS");
-        uint64_t before = ds_stream_zstd_direct_frames();
-        tu_capture mem, fc;
-        ds_status rc = tu_read_mem(z.data, z.len, 512, &mem);
         tu_write_file(tu_path("fcs.zst"), z.data, z.len);
-        ds_status frc = tu_read_path(tu_path("fcs.zst"), 512, &fc);
-        assert_int_equal(ds_stream_zstd_direct_frames() - before, 1);
-        if (!wrong) {
-            assert_int_equal(rc, DS_OK);
-            assert_int_equal(mem.n, 2);
-            same_through_file(z.data, z.len, &mem);
-        } else {
-            assert_int_not_equal(rc, DS_OK);
-            assert_int_not_equal(frc, DS_OK);
-            if (strstr(fc.err.msg, "Data corruption detected") == NULL)
-                fail_msg("%s", fc.err.msg);
+        tu_capture mem;
+        ds_status rc = tu_read_mem(z.data, z.len, 512, &mem);
+        static const char *rings[] = {NULL, "1"};
+        for (size_t r = 0; r < 2; r++) {
+            if (rings[r] != NULL)
+                setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
+            else
+                unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+            uint64_t before = ds_stream_zstd_direct_frames();
+            tu_capture fc;
+            ds_status frc = tu_read_path(tu_path("fcs.zst"), 512, &fc);
+            assert_int_equal(ds_stream_zstd_direct_frames() - before, r == 0);
+            if (kind == 0) {
+                assert_int_equal(rc, DS_OK);
+                assert_int_equal(mem.n, 2);
+                same_through_file(z.data, z.len, &mem);
+            } else {
+                if (rc == DS_OK || strstr(mem.err.msg, "Data corruption detected") == NULL)
+                    fail_msg("kind %d from memory: %s", kind, mem.err.msg);
+                if (frc == DS_OK || strstr(fc.err.msg, "Data corruption detected") == NULL)
+                    fail_msg("kind %d through ring %s: %s", kind, rings[r] ? rings[r] : "default",
+                             fc.err.msg);
+            }
+            tu_capture_free(&fc);
         }
-        tu_capture_free(&fc);
+        unsetenv("DARKSCAN_TEST_RING_CHUNKS");
         tu_capture_free(&mem);
         tu_buf_free(&z);
     }
