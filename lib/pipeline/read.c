@@ -9,7 +9,8 @@
  * then its packets go into an aggregate of its own, discarded with the part when the guess was
  * wrong (the part before goes on over its range) or a part before it failed. Workers with
  * nothing else to do join a confirmed part being read (batches in turn under its lock), so a
- * compressed file is still aggregated by every thread. The file is reported once its parts are
+ * compressed file is still aggregated by every thread, but not where that thread would take a
+ * core from a decompression thread (busy_threads()). The file is reported once its parts are
  * all merged, with their stats added in order: what one serial reader gives. A worker that has
  * nothing left to read sorts and merges its own sets (in parallel with the others); the
  * aggregates are then joined without copying or merging the sets (ds_aggregate_absorb()): the
@@ -95,11 +96,16 @@ typedef struct job {
     part *parts; /* the parts not yet dead, where workers look for work (all_next) */
     part *dead;  /* the dead ones, moved here by prune(): freed (aggregates absorbed) at the end */
     unsigned n_workers;
+    unsigned cores;        /* online CPUs (0: unknown) */
     uint64_t split_test;   /* DARKSCAN_TEST_SPLIT_BYTES, or 0 */
+    size_t buffer_test;    /* DARKSCAN_TEST_BUFFER_KEYS, or 0 */
     pthread_mutex_t sched; /* guards the parts' scheduling fields, next and opening */
     pthread_cond_t work;   /* a file was opened (or failed to) or a part became idle */
     size_t next;           /* the next file to open */
     unsigned opening;      /* workers opening a file */
+    unsigned reading;      /* workers not yet done reading */
+    unsigned with_data;    /* workers done reading whose aggregate holds packets */
+    atomic_bool part_aggs; /* a part had an aggregate of its own */
     atomic_uint_fast64_t packets;
     atomic_uint_fast64_t bytes_done;
     atomic_size_t files_done;
@@ -327,6 +333,19 @@ static part *take(part *p, bool *own)
 }
 
 /*
+ * busy_threads - the threads reading now: the workers attached to parts being read and the
+ * decompression thread of each compressed one (j->sched held).
+ */
+static unsigned busy_threads(const job *j)
+{
+    unsigned n = 0;
+    for (const part *p = j->parts; p != NULL; p = p->all_next)
+        if (p->state == P_READING && !atomic_load(&p->done))
+            n += p->users + (ds_reader_compression(p->reader) != DS_COMP_NONE);
+    return n;
+}
+
+/*
  * attach - a part to read from: an idle part (a guessed range, or one going on past a wrong
  * guess); else a newly opened file while unread files remain; else the confirmed part being
  * read with the fewest readers (waiting for a file that another worker is opening). NULL when
@@ -374,9 +393,12 @@ static part *attach(job *j, bool fresh, bool *own)
             return p; /* the first part, confirmed: into the worker's aggregate */
         }
         part *best = NULL;
+        unsigned busy = busy_threads(j);
         for (part *p = j->parts; p != NULL; p = p->all_next) {
             if (p->state != P_READING || !p->confirmed || atomic_load(&p->done))
                 continue;
+            if (!p->file->plain && j->cores > 0 && busy + 1 > j->cores)
+                continue; /* it would take a core from a decompression thread */
             if (fresh && p->file->plain) {
                 uint64_t end = p->next != NULL ? p->next->start : j->sizes[p->file->index];
                 uint64_t at = atomic_load(&p->pos);
@@ -435,12 +457,15 @@ static void *worker_main(void *arg)
         if (own && w->status == DS_OK) {
             if (p->agg == NULL && ds_aggregate_new(&p->agg, w->cfg, &w->err) != DS_OK)
                 w->status = DS_ERR_NOMEM;
+            atomic_store(&j->part_aggs, true);
             into = p->agg;
         }
         /* zstd and lz4 decompress about as fast as a worker aggregates: it sorts in shorter
            bursts, which the decompression thread's ring rides out. Slower decompression
            (gzip, bzip2, xz) never fills the ring; larger bursts cost less CPU there. */
         size_t buffer = p->file->fast_decompression ? DS_AGG_RING_BUFFER_KEYS : DS_AGG_BUFFER_KEYS;
+        if (j->buffer_test > 0)
+            buffer = j->buffer_test; /* tests: many runs from a small input */
         if (into != NULL)
             ds_aggregate_set_buffer(into, buffer, buffer);
         for (;;) {
@@ -477,9 +502,15 @@ static void *worker_main(void *arg)
         detach(j, p);
     }
     free(batch);
-    /* The worker's own sets are sorted and merged here, in parallel with the others'; a lone
-       worker leaves two runs, which the coverage walk merges on the fly. */
-    size_t max_runs = j->n_workers == 1 ? 2 : 1;
+    /* The worker's own sets are sorted and merged here, in parallel with the others'; the only
+       worker with packets (alone, or the others found nothing to join: one compressed file on
+       two cores) leaves two runs, which the coverage walk merges on the fly. */
+    pthread_mutex_lock(&j->sched);
+    bool last = --j->reading == 0;
+    j->with_data += used;
+    bool only = last && used && j->with_data == 1 && !atomic_load(&j->part_aggs);
+    pthread_mutex_unlock(&j->sched);
+    size_t max_runs = only ? 2 : 1;
     if (w->status == DS_OK && ds_aggregate_compact_all(w->agg, max_runs, &w->err) != DS_OK)
         w->status = DS_ERR_NOMEM;
     return NULL;
@@ -645,11 +676,15 @@ ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, un
        decoders (an xz -T file's blocks); one file alone gets every core. */
     size_t at_once = inputs->count < n_workers ? inputs->count : n_workers;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    j.cores = cores > 0 && cores < 65536 ? (unsigned)cores : 0;
     ds_capture_set_decoder_threads(
         at_once > 0 && cores > (long)at_once ? (unsigned)((size_t)cores / at_once) : 1);
     const char *test_split = getenv("DARKSCAN_TEST_SPLIT_BYTES");
     if (test_split != NULL)
         j.split_test = strtoull(test_split, NULL, 10);
+    const char *test_buffer = getenv("DARKSCAN_TEST_BUFFER_KEYS");
+    if (test_buffer != NULL)
+        j.buffer_test = (size_t)strtoull(test_buffer, NULL, 10);
     size_t n_files = inputs->count ? inputs->count : 1;
     j.sizes = calloc(n_files, sizeof(*j.sizes));
     j.files = calloc(n_files, sizeof(*j.files));
@@ -682,6 +717,7 @@ ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, un
         if (st != DS_OK)
             goto joined;
     }
+    j.reading = n_workers;
     for (size_t i = 0; i < n_workers; i++) {
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
             st = ds_error_set(err, DS_ERR_LIMIT, "cannot start a worker thread");

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "aggregate/aggregate_int.h"
 #include "capture/split.h"
 #include "darkscan/darkscan.h"
 #include "testutil.h"
@@ -412,12 +414,61 @@ static void test_read_files_split(void **state)
     ds_path_list_free(&in);
 }
 
+/*
+ * One compressed file alone, read by 1 to 4 threads, with buffers of 500 keys (many runs): the
+ * aggregate of serial reading. A worker does not join it where it would take a core from the
+ * decompression thread (on two cores: any second worker), and the only worker with packets
+ * then leaves two runs, as a lone worker does: at most two for the walk.
+ */
+static void test_lone_compressed_file(void **state)
+{
+    (void)state;
+    rng = 0x9e3779b97f4a7c15ull;
+    tu_buf b = {0}, z = {0};
+    make_capture(&b, CLEAN, 6000);
+    tu_compress("zstd", b.data, b.len, &z);
+    tu_write_file(tu_path("lone.pcap.zst"), z.data, z.len);
+    ds_path_list in = {calloc(1, sizeof(char *)), 0};
+    assert_non_null(in.paths);
+    in.paths[in.count++] = strdup(tu_path("lone.pcap.zst"));
+    ds_darknet *d = ds_darknet_new();
+    ds_error err;
+    assert_int_equal(ds_darknet_add(d, "192.0.2.0/24", NULL, &err), DS_OK);
+    assert_int_equal(ds_darknet_finish(d, NULL, &err), DS_OK);
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 24};
+    seen *want = calloc(1, sizeof(*want)), *s = calloc(1, sizeof(*s));
+    assert_non_null(want);
+    assert_non_null(s);
+    ds_input_info want_info, info;
+    ds_aggregate *serial = read_all(&in, &cfg, 1, NULL, want, &want_info);
+    setenv("DARKSCAN_TEST_BUFFER_KEYS", "500", 1);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    for (unsigned threads = 1; threads <= 4; threads++) {
+        ds_aggregate *agg = read_all(&in, &cfg, threads, NULL, s, &info);
+        assert_memory_equal(&info, &want_info, sizeof(info));
+        tu_assert_aggregates_equal(agg, serial);
+        if (threads == 1 || cores <= 2)
+            for (size_t w = 0; w < ds_aggregate_window_count(agg); w++)
+                assert_true(ds_aggregate_run_count(agg, w) <= 2);
+        ds_aggregate_free(agg);
+    }
+    unsetenv("DARKSCAN_TEST_BUFFER_KEYS");
+    ds_aggregate_free(serial);
+    free(want);
+    free(s);
+    ds_darknet_free(d);
+    ds_path_list_free(&in);
+    tu_buf_free(&b);
+    tu_buf_free(&z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_split),
         cmocka_unit_test(test_not_splittable),
         cmocka_unit_test(test_read_files_split),
+        cmocka_unit_test(test_lone_compressed_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
