@@ -43,6 +43,16 @@ static void build_pcap(tu_buf *b, uint32_t n, size_t *ends)
     }
 }
 
+/* set_ring - the decompression thread's ring for what follows: `chunks` chunks
+ * (DARKSCAN_TEST_RING_CHUNKS), or the default when NULL. */
+static void set_ring(const char *chunks)
+{
+    if (chunks != NULL)
+        setenv("DARKSCAN_TEST_RING_CHUNKS", chunks, 1);
+    else
+        unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+}
+
 /*
  * same_through_file - read data[0..len) from a file (the decompression thread) and check that
  * it gives what mem (read from memory, no thread) gave: status, packets, counters and the
@@ -119,10 +129,7 @@ static void test_large_through_thread(void **state)
     build_pcap(&plain, 20000, NULL); /* about 15 MB */
     for (size_t i = 0; i < sizeof(large) / sizeof(large[0]) * 3; i++) {
         const char *ring = rings[i % 3];
-        if (ring != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", ring, 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(ring);
         int k = large[i / 3];
         tu_buf z = {0};
         tu_compress(kinds[k], plain.data, plain.len, &z);
@@ -141,7 +148,7 @@ static void test_large_through_thread(void **state)
         tu_capture_free(&c);
         tu_buf_free(&z);
     }
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     tu_buf_free(&plain);
 }
 
@@ -179,10 +186,7 @@ static void test_pcapng_through_thread(void **state)
     tu_compress("zstd", plain.data, plain.len, &z);
     static const char *rings[] = {"1", "2", NULL};
     for (size_t r = 0; r < sizeof(rings) / sizeof(rings[0]); r++) {
-        if (rings[r] != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(rings[r]);
         tu_capture c;
         assert_int_equal(tu_read_mem(z.data, z.len, 1000, &c), DS_OK);
         assert_int_equal(c.format, DS_FORMAT_PCAPNG);
@@ -197,17 +201,14 @@ static void test_pcapng_through_thread(void **state)
     /* Garbage after the end, several chunks in: the error and its offset are those of memory. */
     tu_buf_put(&z, "not compressed", 14);
     for (size_t r = 0; r < sizeof(rings) / sizeof(rings[0]); r++) {
-        if (rings[r] != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(rings[r]);
         tu_capture c;
         assert_int_equal(tu_read_mem(z.data, z.len, 1000, &c), DS_ERR_FORMAT);
         assert_int_equal(c.n, packets);
         same_through_file(z.data, z.len, &c);
         tu_capture_free(&c);
     }
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     tu_buf_free(&z);
     tu_buf_free(&plain);
 }
@@ -703,10 +704,7 @@ static void test_zstd_direct_and_streaming(void **state)
     static const char *rings[] = {NULL, "4", "3", "1"};
     static const uint64_t direct[] = {4, 3, 2, 0}; /* frames that fit: all, A C D, A D, none */
     for (size_t r = 0; r < 4; r++) {
-        if (rings[r] != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(rings[r]);
         uint64_t before = ds_stream_zstd_direct_frames();
         tu_read_mem(z.data, z.len, 512, &mem);
         same_through_file(z.data, z.len, &mem);
@@ -762,7 +760,7 @@ static void test_zstd_direct_and_streaming(void **state)
             z.data[at] ^= 0x5a;
         }
     }
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     tu_buf_free(&z);
     tu_buf_free(&plain);
 }
@@ -807,10 +805,7 @@ static void test_zstd_direct_far_references(void **state)
     static const char *rings[] = {NULL, "4", "1"};
     static const uint64_t direct[] = {1, 1, 0};
     for (size_t r = 0; r < 3; r++) {
-        if (rings[r] != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(rings[r]);
         uint64_t before = ds_stream_zstd_direct_frames();
         ds_stream *s;
         ds_error err;
@@ -834,7 +829,7 @@ static void test_zstd_direct_far_references(void **state)
         ds_stream_free(s);
         assert_int_equal(ds_stream_zstd_direct_frames() - before, direct[r]);
     }
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     free(z);
 
     /* Frames of one block each (a frame's last block) of 1-130 KiB, as darkscan's own writer
@@ -850,7 +845,7 @@ static void test_zstd_direct_far_references(void **state)
         at += len;
     }
     tu_write_file(tu_path("frames.zst"), frames.data, frames.len);
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     uint64_t before = ds_stream_zstd_direct_frames();
     ds_stream *s;
     ds_error err;
@@ -906,10 +901,7 @@ static void test_zstd_raw_block_cut(void **state)
     static const char *rings[] = {NULL, "3", "1"};
     static const uint64_t direct[] = {1, 1, 0};
     for (size_t r = 0; r < 3; r++) {
-        if (rings[r] != NULL)
-            setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-        else
-            unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(rings[r]);
         tu_capture mem;
         assert_int_equal(tu_read_mem(z.data, z.len, 512, &mem), DS_OK);
         assert_int_equal(mem.n, 3000);
@@ -929,7 +921,7 @@ static void test_zstd_raw_block_cut(void **state)
             tu_capture_free(&mem);
         }
     }
-    unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+    set_ring(NULL);
     tu_buf_free(&z);
     tu_buf_free(&plain);
 }
@@ -968,10 +960,7 @@ static void test_zstd_content_size_checked(void **state)
         ds_status rc = tu_read_mem(z.data, z.len, 512, &mem);
         static const char *rings[] = {NULL, "1"};
         for (size_t r = 0; r < 2; r++) {
-            if (rings[r] != NULL)
-                setenv("DARKSCAN_TEST_RING_CHUNKS", rings[r], 1);
-            else
-                unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+            set_ring(rings[r]);
             uint64_t before = ds_stream_zstd_direct_frames();
             tu_capture fc;
             ds_status frc = tu_read_path(tu_path("fcs.zst"), 512, &fc);
@@ -989,7 +978,7 @@ static void test_zstd_content_size_checked(void **state)
             }
             tu_capture_free(&fc);
         }
-        unsetenv("DARKSCAN_TEST_RING_CHUNKS");
+        set_ring(NULL);
         tu_capture_free(&mem);
         tu_buf_free(&z);
     }
