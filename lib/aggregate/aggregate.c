@@ -1179,12 +1179,19 @@ static ds_status win_add_counts(ds_aggregate *into, win *w, const win *fw, ds_er
     return DS_OK;
 }
 
+/* host_table - a window's host table t: 0 the SYN counts, 1 the tool counts; *words per slot. */
+static const ctab *host_table(const win *w, int t, unsigned *words)
+{
+    *words = t == 0 ? SYN_WORDS : TOOL_WORDS;
+    return t == 0 ? &w->syn : &w->tools;
+}
+
 /* win_add_hosts - add fw's per-host counts and header value counts to w. */
 static ds_status win_add_hosts(win *w, const win *fw, ds_error *err)
 {
     for (int t = 0; t < 2; t++) {
-        const ctab *tab = t == 0 ? &fw->syn : &fw->tools;
-        unsigned words = t == 0 ? SYN_WORDS : TOOL_WORDS;
+        unsigned words;
+        const ctab *tab = host_table(fw, t, &words);
         for (size_t h = 0; h < tab->cap; h++) {
             const uint32_t *slot = &tab->slot[h * words];
             if (!slot_used(slot, words))
@@ -1313,8 +1320,8 @@ ds_status ds_aggregate_hosts(ds_aggregate *agg, size_t i, const ds_host_counts *
             return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
         size_t k = 0;
         for (int t = 0; t < 2; t++) {
-            const ctab *tab = t == 0 ? &w->syn : &w->tools;
-            unsigned words = t == 0 ? SYN_WORDS : TOOL_WORDS;
+            unsigned words;
+            const ctab *tab = host_table(w, t, &words);
             for (size_t h = 0; h < tab->cap; h++) {
                 const uint32_t *slot = &tab->slot[h * words];
                 if (slot_used(slot, words))
