@@ -243,6 +243,7 @@ END {
         ratio("analyze -j 2, one file: before / now (time)", s["b_j2"] / s["j2"], "-", 1)
     }
     ratio("12 months: shuffled / time-ordered (-j 1, packets/s)", s["year1"] / s["shuf1"], "-", 1)
+    ratio("analyze -j 1 on main.zst / zstd -dc", s["zstd_dc"] / s["zst1"], ">= 1", s["zstd_dc"] / s["zst1"] >= 1)
     ratio("analyze -j 2 on main.zst / zstd -dc", s["zstd_dc"] / s["zst2"], ">= 1", s["zstd_dc"] / s["zst2"] >= 1)
     ratio("analyze -j 2 / -j 1 on 8 .gz files", s["gz1"] / s["gz2"], ">= 1.7", s["gz1"] / s["gz2"] >= 1.7)
     ratio("analyze -j 2 on 8 .gz files / gzip -dc", s["gzip_dc"] / s["gz2"], "-", 1)
