@@ -676,9 +676,9 @@ ds_status ds_read_files(const ds_path_list *inputs, const ds_agg_config *cfg, un
        decoders (an xz -T file's blocks); one file alone gets every core. */
     size_t at_once = inputs->count < n_workers ? inputs->count : n_workers;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    j.cores = cores > 0 && cores < 65536 ? (unsigned)cores : 0;
-    ds_capture_set_decoder_threads(
-        at_once > 0 && cores > (long)at_once ? (unsigned)((size_t)cores / at_once) : 1);
+    j.cores = cores <= 0 ? 0 : cores < 65536 ? (unsigned)cores : 65536;
+    ds_capture_set_decoder_threads(at_once > 0 && j.cores > at_once ? j.cores / (unsigned)at_once
+                                                                    : 1);
     const char *test_split = getenv("DARKSCAN_TEST_SPLIT_BYTES");
     if (test_split != NULL)
         j.split_test = strtoull(test_split, NULL, 10);
