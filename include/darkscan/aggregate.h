@@ -54,6 +54,14 @@ typedef struct ds_agg_config {
      */
     bool header_values;
     /*
+     * Leave out the per-host counters (ds_aggregate_hosts() is then empty for every window):
+     * for a first pass whose constant scanner blocks' hosts a second, source-filtered pass
+     * counts anyway (analyze's host pass, ds_detect_hosts()). The update of a 200,000-host
+     * table was a sixth of a one-thread analysis (docs/PERFORMANCE.md, "Sixth round"). Not
+     * with header_values (DS_ERR_INVALID); such an aggregate cannot be exported into a state.
+     */
+    bool no_host_counts;
+    /*
      * Darknet sampling for large telescopes: when 0 < darknet_sample < |D|, the tuples keep
      * only the darknet addresses of a deterministic pseudo-random sample of this many addresses
      * of D (the darknet_sample addresses with the smallest keyed hash of the address: a

@@ -198,10 +198,13 @@ typedef struct ds_results {
     size_t n_networks;
     ds_top_port *top_ports; /* descending sets, then ascending port */
     size_t n_top_ports;
-    uint32_t top_ports_total_sets;    /* port sets of routine and semi-routine blocks */
-    struct ds_sweep *sweep;           /* threshold sensitivity when requested, else NULL */
-    ds_honeypot_info *honeypot;       /* application-layer scanning when requested, else NULL */
-    bool host_pass;                   /* ds_detect_hosts ran: per-host port sets, TTL, window */
+    uint32_t top_ports_total_sets; /* port sets of routine and semi-routine blocks */
+    struct ds_sweep *sweep;        /* threshold sensitivity when requested, else NULL */
+    ds_honeypot_info *honeypot;    /* application-layer scanning when requested, else NULL */
+    bool host_pass;                /* ds_detect_hosts ran: per-host port sets, TTL, window */
+    /* The aggregate had no host counts (no_host_counts): each block's packets, fingerprints,
+       hosts and /24s wait for ds_detect_hosts. */
+    bool host_facts_pending;
     struct ds_enrichment *enrichment; /* country, AS, known scanners (enrich.h), else NULL */
 } ds_results;
 
@@ -234,7 +237,10 @@ ds_status ds_results_source_ranges(const ds_results *r, ds_addr_range **ranges, 
  * all its SYN packets to D; ties: the lower value). host_agg is an aggregate of the same
  * input made with prefix 32, r's darknet and window spec, header_values on, and normally a
  * source filter of ds_results_source_ranges(r) (so that it holds the blocks' packets alone).
- * DS_ERR_INVALID when host_agg's configuration does not fit. Sets r->host_pass.
+ * DS_ERR_INVALID when host_agg's configuration does not fit. Sets r->host_pass. When r came
+ * from an aggregate without host counts (r->host_facts_pending), each block's packets,
+ * fingerprints, hosts and /24s come from host_agg's host counters first (the same counts: the
+ * same SYNs to D of the block's sources).
  */
 ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err);
 

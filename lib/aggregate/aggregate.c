@@ -17,7 +17,9 @@
  *     of tool counts that only fingerprinted SYNs update. Blocks, /24s and host lists are all
  *     derived from them. The SYN table is the one random memory access per packet:
  *     ds_aggregate_add() first does every packet's window and tuple work for a stage of
- *     packets, then the host updates with each slot fetched a few updates ahead.
+ *     packets, then the host updates with each slot fetched a few updates ahead. Without
+ *     them (the configuration's no_host_counts: analyze's first pass, when its host pass
+ *     counts the constant blocks' hosts again) that second stage is skipped.
  *   - time coverage: which of DS_AGG_SLOTS equal slots of the window saw a packet.
  *   - only with the configuration's header_values: per (source host, IP TTL) and per (source
  *     host, TCP window) the number of SYN packets to D, in two more hash tables keyed by
@@ -303,6 +305,9 @@ ds_status ds_aggregate_new(ds_aggregate **out, const ds_agg_config *cfg, ds_erro
                             "a /%u source prefix with a darknet of %llu addresses needs %u-bit "
                             "tuple keys (at most 64): use a shorter --prefix",
                             cfg->prefix, (unsigned long long)size, cfg->prefix + 16 + dbits);
+    if (cfg->no_host_counts && cfg->header_values)
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "header values are counted per host: not without host counts");
     for (size_t i = 0; i < cfg->n_sources; i++) {
         if (cfg->sources[i].first > cfg->sources[i].last ||
             (i > 0 && cfg->sources[i].first <= cfg->sources[i - 1].last))
@@ -1105,6 +1110,8 @@ static ds_status add_stage(ds_aggregate *agg, const ds_packet *pkts, size_t n, d
             if (st != DS_OK)
                 return st;
         }
+        if (agg->cfg.no_host_counts)
+            continue;
         upd[n_upd++] = (host_update){w,
                                      p->src,
                                      p->tcp_window,
@@ -1132,7 +1139,8 @@ static bool same_config(const ds_agg_config *a, const ds_agg_config *b)
 {
     if (a->prefix != b->prefix || a->window.unit != b->window.unit ||
         a->window.seconds != b->window.seconds || a->header_values != b->header_values ||
-        a->n_sources != b->n_sources || a->darknet_sample != b->darknet_sample)
+        a->no_host_counts != b->no_host_counts || a->n_sources != b->n_sources ||
+        a->darknet_sample != b->darknet_sample)
         return false;
     for (size_t i = 0; i < a->n_sources; i++) {
         if (a->sources[i].first != b->sources[i].first || a->sources[i].last != b->sources[i].last)
@@ -1653,6 +1661,9 @@ ds_status ds_aggregate_coverage(ds_aggregate *agg, size_t i, ds_coverage_fn fn, 
 ds_status ds_aggregate_window_export(ds_aggregate *agg, size_t i, ds_agg_window_data *out,
                                      ds_error *err)
 {
+    if (agg->cfg.no_host_counts)
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "an aggregate made without host counts cannot be stored");
     ds_status st = ds_aggregate_tuples(agg, i, &out->keys, &out->n_keys, err);
     if (st == DS_OK)
         st = ds_aggregate_hosts(agg, i, &out->hosts, &out->n_hosts, err);
@@ -1685,6 +1696,10 @@ ds_status ds_aggregate_window_import(ds_aggregate *agg, const ds_agg_window_data
                                 "window %lld: tuple key %zu is out of order or out of range",
                                 (long long)in->id, k);
     }
+    if (in->n_hosts > 0 && agg->cfg.no_host_counts)
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "window %lld: host counts for an aggregate that does not keep them",
+                            (long long)in->id);
     for (size_t h = 1; h < in->n_hosts; h++) {
         if (in->hosts[h].host <= in->hosts[h - 1].host)
             return ds_error_set(err, DS_ERR_FORMAT, "window %lld: hosts out of order",

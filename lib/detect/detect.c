@@ -661,12 +661,19 @@ ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err)
     if (cfg->prefix != 32 || cfg->window.unit != r->window.unit ||
         cfg->window.seconds != r->window.seconds ||
         ds_darknet_size(cfg->darknet) != r->darknet_size ||
-        cfg->darknet_sample != r->darknet_sample)
+        cfg->darknet_sample != r->darknet_sample || cfg->no_host_counts)
         return ds_error_set(err, DS_ERR_INVALID,
-                            "the host pass needs a /32 aggregate of the same "
-                            "darknet (and darknet sample) and windows");
+                            "the host pass needs a /32 aggregate with host counts of "
+                            "the same darknet (and darknet sample) and windows");
     host_pass hp = {.r = r};
     ds_status st = DS_OK;
+    /* A first pass without host counts: the blocks' hosts are all in host_agg too. */
+    for (size_t k = 0; k < r->n_networks && r->host_facts_pending; k++) {
+        st = host_facts(host_agg, &r->networks[k], err);
+        if (st != DS_OK)
+            return st;
+    }
+    r->host_facts_pending = false;
     hp.index = calloc(r->n_networks ? r->n_networks : 1, sizeof(*hp.index));
     if (hp.index == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");
@@ -938,12 +945,15 @@ ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out
         if (st != DS_OK)
             goto fail;
         net->category = categorise(net, params);
-        st = host_facts(agg, net, err);
-        if (st != DS_OK)
-            goto fail;
+        if (!cfg->no_host_counts) {
+            st = host_facts(agg, net, err);
+            if (st != DS_OK)
+                goto fail;
+        }
         i = j;
     }
     free_scans(&c);
+    r->host_facts_pending = cfg->no_host_counts && r->n_networks > 0;
     st = top_ports(r, err);
     if (st != DS_OK) {
         ds_results_free(r);

@@ -389,12 +389,138 @@ static void test_bad_header_values_and_sources(void **state)
     ds_darknet_free(d);
 }
 
+/* same_networks - every field of every network of a and b is the same (host pass included). */
+static void same_networks(const ds_results *a, const ds_results *b)
+{
+    assert_int_equal(a->n_networks, b->n_networks);
+    for (size_t k = 0; k < a->n_networks; k++) {
+        const ds_network *x = &a->networks[k], *y = &b->networks[k];
+        assert_int_equal(x->block, y->block);
+        assert_int_equal(x->syn_packets, y->syn_packets);
+        assert_int_equal(x->mirai_packets, y->mirai_packets);
+        assert_int_equal(x->zmap_packets, y->zmap_packets);
+        assert_int_equal(x->masscan_packets, y->masscan_packets);
+        assert_int_equal(x->top24, y->top24);
+        assert_int_equal(x->top24_packets, y->top24_packets);
+        assert_int_equal(x->top24_host, y->top24_host);
+        assert_int_equal(x->hosts, y->hosts);
+        assert_int_equal(x->ttl, y->ttl);
+        assert_int_equal(x->ttl_packets, y->ttl_packets);
+        assert_int_equal(x->tcp_window, y->tcp_window);
+        assert_int_equal(x->tcp_window_packets, y->tcp_window_packets);
+        assert_int_equal(x->n_host_list, y->n_host_list);
+        for (size_t h = 0; h < x->n_host_list; h++) {
+            const ds_block_host *hx = &x->host_list[h], *hy = &y->host_list[h];
+            assert_int_equal(hx->addr, hy->addr);
+            assert_int_equal(hx->syn_packets, hy->syn_packets);
+            assert_int_equal(hx->ports_max, hy->ports_max);
+            assert_int_equal(hx->ttl, hy->ttl);
+            assert_int_equal(hx->tcp_window, hy->tcp_window);
+            assert_memory_equal(hx->port_set_sizes, hy->port_set_sizes,
+                                x->n_scan_windows * sizeof(*hx->port_set_sizes));
+        }
+        assert_int_equal(x->n_subnets, y->n_subnets);
+        assert_memory_equal(x->subnets, y->subnets, x->n_subnets * sizeof(*x->subnets));
+    }
+}
+
+/*
+ * A first pass without host counts (analyze's, when its host pass will run): the same tuples
+ * and windows, no hosts; ds_detect leaves the blocks' host facts to ds_detect_hosts, which
+ * gives exactly what a first pass with host counts gives.
+ */
+static void test_first_pass_without_host_counts(void **state)
+{
+    pkts ps = scenario();
+    ds_darknet *d = make_darknet();
+    ds_error err;
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
+    ds_agg_config lean = cfg;
+    lean.no_host_counts = true;
+    ds_aggregate *full = aggregate(&cfg, ps.p, ps.n), *agg = aggregate(&lean, ps.p, ps.n);
+    assert_int_equal(ds_aggregate_window_count(agg), ds_aggregate_window_count(full));
+    ds_agg_totals ta = ds_aggregate_totals(agg), tf = ds_aggregate_totals(full);
+    assert_memory_equal(&ta, &tf, sizeof(ta));
+    for (size_t w = 0; w < ds_aggregate_window_count(agg); w++) {
+        const uint64_t *ka, *kf;
+        size_t na, nf;
+        assert_int_equal(ds_aggregate_tuples(agg, w, &ka, &na, &err), DS_OK);
+        assert_int_equal(ds_aggregate_tuples(full, w, &kf, &nf, &err), DS_OK);
+        assert_int_equal(na, nf);
+        assert_memory_equal(ka, kf, na * sizeof(*ka));
+        const ds_host_counts *hc;
+        size_t nh;
+        assert_int_equal(ds_aggregate_hosts(agg, w, &hc, &nh, &err), DS_OK);
+        assert_int_equal(nh, 0);
+        assert_int_equal(ds_aggregate_hosts(full, w, &hc, &nh, &err), DS_OK);
+        assert_true(nh > 0);
+    }
+
+    ds_params p = params();
+    ds_results *r, *rf;
+    assert_int_equal(ds_detect(agg, &p, &r, &err), DS_OK);
+    assert_int_equal(ds_detect(full, &p, &rf, &err), DS_OK);
+    assert_false(rf->host_facts_pending);
+    assert_true(r->host_facts_pending);
+    assert_int_equal(r->n_networks, 2);
+    assert_int_equal(r->networks[0].hosts, 0);
+    assert_int_equal(r->networks[0].syn_packets, 0);
+    assert_null(r->networks[0].host_list);
+
+    ds_addr_range *ranges;
+    ds_agg_config hcfg = host_config(d, r, &ranges);
+    ds_aggregate *hagg = aggregate(&hcfg, ps.p, ps.n);
+    /* A host pass without host counts cannot give them. */
+    ds_agg_config bad = hcfg;
+    bad.header_values = false;
+    bad.no_host_counts = true;
+    ds_aggregate *hbad = aggregate(&bad, ps.p, ps.n);
+    assert_int_equal(ds_detect_hosts(r, hbad, &err), DS_ERR_INVALID);
+    assert_true(r->host_facts_pending);
+    assert_int_equal(ds_detect_hosts(r, hagg, &err), DS_OK);
+    assert_false(r->host_facts_pending);
+    check_block(r, true);
+    assert_int_equal(ds_detect_hosts(rf, hagg, &err), DS_OK);
+    same_networks(r, rf);
+
+    /* No header values without host counts; no merge with an aggregate that counts them; not
+       stored (export), and host counts not taken in (import). */
+    ds_aggregate *none = NULL;
+    bad.header_values = true;
+    assert_int_equal(ds_aggregate_new(&none, &bad, &err), DS_ERR_INVALID);
+    assert_null(none);
+    assert_int_equal(ds_aggregate_merge(full, agg, &err), DS_ERR_INVALID);
+    assert_int_equal(ds_aggregate_merge(agg, full, &err), DS_ERR_INVALID);
+    ds_agg_window_data data;
+    assert_int_equal(ds_aggregate_window_export(agg, 0, &data, &err), DS_ERR_INVALID);
+    assert_int_equal(ds_aggregate_window_export(full, 0, &data, &err), DS_OK);
+    assert_true(data.n_hosts > 0);
+    ds_aggregate *lean2 = aggregate(&lean, ps.p, 0);
+    assert_int_equal(ds_aggregate_window_import(lean2, &data, &err), DS_ERR_INVALID);
+    data.n_hosts = 0;
+    assert_int_equal(ds_aggregate_window_import(lean2, &data, &err), DS_OK);
+    /* Two lean aggregates merge. */
+    assert_int_equal(ds_aggregate_merge(lean2, agg, &err), DS_OK);
+
+    ds_aggregate_free(lean2);
+    ds_aggregate_free(hbad);
+    ds_aggregate_free(hagg);
+    ds_aggregate_free(agg);
+    ds_aggregate_free(full);
+    ds_results_free(r);
+    ds_results_free(rf);
+    free(ranges);
+    ds_darknet_free(d);
+    free(ps.p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_block_and_host_pass),
         cmocka_unit_test(test_host_pass_merge_and_export),
         cmocka_unit_test(test_bad_header_values_and_sources),
+        cmocka_unit_test(test_first_pass_without_host_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
