@@ -56,6 +56,8 @@ format:
 
 format-check:
 	@scripts/check-format.sh $(SOURCES)
+	@for f in .ci/run bench/*.sh scripts/*.sh tests/e2e/*.sh; do \
+	  bash -n "$$f" || { echo "shell syntax error: $$f" >&2; exit 1; }; done
 
 # The paper's setting simulated, analysed with every feature, checked against the truth; the
 # last line printed is the report's path (docs/SIMULATE.md).

@@ -250,7 +250,7 @@ END {
     if ("xz1" in s)
         ratio("analyze -j 1 on main.xz / xz -dc -T0", s["xz_dc"] / s["xz1"], "-", 1)
     # Without the host pass the first pass counts every source host; with it, only the host
-    # pass counts (the blocks' hosts): this is the time the pass adds, net of that.
+    # pass counts hosts (those of the blocks): this is the time the pass adds, net of that.
     ratio("host pass: added share of analyze -n 8 -m 1 time", (s["hp"] - s["nohp"]) / s["hp"], "-", 1)
     # Fixed: the 32 MiB buffer and 32 MiB sort scratch of each worker (the host tables, which grow
     # with the sources and not the tuples, are counted against the tuples here).
