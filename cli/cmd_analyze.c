@@ -558,13 +558,32 @@ static bool windows_of_results(const ds_aggregate *agg, const ds_results *res)
 }
 
 /*
+ * same_reading - whether the host pass (info, agg) read what the first pass read (res): the
+ * same files, records of every kind and packets. A capture cut, grown, replaced or removed
+ * between the two reads is not.
+ */
+static bool same_reading(const ds_results *res, const ds_input_info *info, const ds_aggregate *agg)
+{
+    const ds_input_info *a = &res->input;
+    ds_agg_totals t = ds_aggregate_totals(agg);
+    return a->files == info->files && a->records == info->records &&
+           a->truncated == info->truncated && a->failed == info->failed && a->ipv6 == info->ipv6 &&
+           a->non_ip == info->non_ip && a->other_skipped == info->other_skipped &&
+           t.packets == res->totals.packets && t.syn_packets == res->totals.syn_packets &&
+           t.outside_darknet == res->totals.outside_darknet &&
+           t.syn_to_darknet == res->totals.syn_to_darknet;
+}
+
+/*
  * host_pass - read the captures again, keeping only the constant scanner blocks' SYNs, per
  * host (/32) and with TTL and TCP window counts, and derive each host's port-set sizes and the
  * dominant values (ds_detect_hosts); after a first pass without host counts
  * (host_pass_certain), also each block's packets, fingerprints, hosts and /24s. A second read costs
- * the time of the first, but memory only for the blocks' own tuples. Returns 0, or -1 after
- * printing an error; a pass that cannot be made (standard input, a darknet too large for /32 keys)
- * is a warning, not an error.
+ * the time of the first, but memory only for the blocks' own tuples. Returns 0; 1 after
+ * printing an error when the captures changed between the two reads (the host figures then
+ * count the second: the results are written, and analyze exits with 1); or -1 after printing
+ * an error. A pass that cannot be made (standard input, a darknet too large for /32 keys) is a
+ * warning, not an error.
  */
 static int host_pass(const options *o, const ds_path_list *inputs, ds_state *state, ds_results *res)
 {
@@ -607,6 +626,17 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_state *sta
     ds_agg_config cfg = host_pass_config(o, state_cfg);
     cfg.sources = ranges;
     cfg.n_sources = n_ranges;
+    const char *hold = getenv("DARKSCAN_TEST_HOLD_BEFORE_HOST_PASS");
+    if (hold != NULL) {
+        /* Tests only: wait here until the writer of this FIFO closes it (the test changes a
+           capture between the two reads meanwhile). */
+        FILE *f = fopen(hold, "r");
+        if (f != NULL) {
+            while (fgetc(f) != EOF)
+                ;
+            fclose(f);
+        }
+    }
     read_ui ui = {false, now_s(), "host pass"};
     ds_read_events events = {NULL, NULL, NULL, NULL, 0, &ui};
     if (!o->quiet && isatty(STDERR_FILENO))
@@ -626,6 +656,14 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_state *sta
     } else if (st != DS_OK || ds_detect_hosts(res, agg, &err) != DS_OK) {
         cli_error("host pass: %s", err.msg);
         rc = -1;
+    } else if (state == NULL && !same_reading(res, &info, agg)) {
+        cli_error("host pass: the captures changed between the two reads (%llu records and %llu "
+                  "SYN packets to D the first time, %llu and %llu the second): the blocks' "
+                  "host figures count the second",
+                  (unsigned long long)res->input.records,
+                  (unsigned long long)res->totals.syn_to_darknet, (unsigned long long)info.records,
+                  (unsigned long long)ds_aggregate_totals(agg).syn_to_darknet);
+        rc = 1;
     }
     ds_aggregate_free(agg);
     free(ranges);
@@ -674,6 +712,7 @@ int cmd_analyze(int argc, char **argv)
     ds_state *state = NULL;
     ds_results *res = NULL;
     ds_input_info info;
+    int pass = 0; /* host_pass(): 1 when the captures changed between the two reads */
     rc = DS_EXIT_FAIL;
 
     if ((o.space.have_darknet || o.state_path == NULL) &&
@@ -729,11 +768,13 @@ int cmd_analyze(int argc, char **argv)
     /* The results hold all that is needed now: free the aggregate before the host pass. */
     ds_aggregate_free(merged);
     merged = NULL;
-    if (host_pass(&o, &inputs, state, res) != 0)
+    pass = host_pass(&o, &inputs, state, res);
+    if (pass < 0)
         goto out;
     if (res->host_facts_pending) {
-        /* The first pass left the blocks' hosts to a host pass that could not be made. */
-        cli_error("host pass: the captures could not be read again for the blocks' hosts");
+        /* The first pass left the blocks' hosts to a host pass that could not be made (an
+           input stopped being a regular file between the two reads). */
+        cli_error("host pass: the captures could not be read a second time: no host figures");
         goto out;
     }
     if (enrich(&o, &srcs, res) != 0)
@@ -743,7 +784,7 @@ int cmd_analyze(int argc, char **argv)
     if (!o.quiet)
         report_incomplete(res);
 
-    rc = info.failed > 0 && o.state_path == NULL ? DS_EXIT_FAIL : DS_EXIT_OK;
+    rc = (info.failed > 0 && o.state_path == NULL) || pass > 0 ? DS_EXIT_FAIL : DS_EXIT_OK;
     if (o.json_path != NULL && write_json_file(res, o.json_path) != 0)
         rc = DS_EXIT_FAIL;
     if (o.out_dir != NULL) {

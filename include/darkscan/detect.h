@@ -211,6 +211,9 @@ typedef struct ds_results {
 /*
  * ds_detect - run the method on agg. On success *out owns results to release with
  * ds_results_free(). The aggregate is compacted as a side effect but not otherwise changed.
+ * When agg was made with no_host_counts and there are constant scanner blocks, their host
+ * figures are left to ds_detect_hosts() (host_facts_pending; the JSON writer refuses such
+ * results until then).
  */
 ds_status ds_detect(ds_aggregate *agg, const ds_params *params, ds_results **out, ds_error *err);
 void ds_results_free(ds_results *r);

@@ -19,7 +19,8 @@ extern "C" {
 /* Hosts per block listed in the results JSON ("hosts"); the CSV lists every host. */
 #define DS_TOP_HOSTS 20
 
-/* ds_results_write_json - the results JSON (INTERFACE.md) to f, 2-space indented. */
+/* ds_results_write_json - the results JSON (INTERFACE.md) to f, 2-space indented.
+   DS_ERR_INVALID while r->host_facts_pending (ds_detect_hosts has not run). */
 ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err);
 
 /*

@@ -316,6 +316,20 @@ static int cmp_subnet(const void *a, const void *b)
     return (x->prefix > y->prefix) - (x->prefix < y->prefix);
 }
 
+/* clear_host_facts - undo host_facts(): no hosts, no /24s, no packets. */
+static void clear_host_facts(ds_network *net)
+{
+    free(net->host_list);
+    free(net->subnets);
+    net->host_list = NULL;
+    net->subnets = NULL;
+    net->n_host_list = net->n_subnets = 0;
+    net->hosts = 0;
+    net->syn_packets = net->mirai_packets = net->zmap_packets = net->masscan_packets = 0;
+    net->top24 = net->top24_host = 0;
+    net->top24_packets = 0;
+}
+
 /*
  * host_facts - packets, fingerprints, hosts, /24s, top /24 and its busiest host of net's
  * block, from the per-host counters of every window.
@@ -670,8 +684,11 @@ ds_status ds_detect_hosts(ds_results *r, ds_aggregate *host_agg, ds_error *err)
     /* A first pass without host counts: the blocks' hosts are all in host_agg too. */
     for (size_t k = 0; k < r->n_networks && r->host_facts_pending; k++) {
         st = host_facts(host_agg, &r->networks[k], err);
-        if (st != DS_OK)
+        if (st != DS_OK) {
+            for (size_t i = 0; i <= k; i++)
+                clear_host_facts(&r->networks[i]); /* still pending: a call again starts over */
             return st;
+        }
     }
     r->host_facts_pending = false;
     hp.index = calloc(r->n_networks ? r->n_networks : 1, sizeof(*hp.index));

@@ -434,6 +434,10 @@ static void write_sweep(ds_json *j, const ds_sweep *sw)
 
 ds_status ds_results_write_json(const ds_results *r, FILE *f, ds_error *err)
 {
+    if (r->host_facts_pending)
+        return ds_error_set(err, DS_ERR_INVALID,
+                            "the blocks' host figures are still to come from the host pass "
+                            "(ds_detect_hosts)");
     ds_json *j = ds_json_new(f, true);
     if (j == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "out of memory");

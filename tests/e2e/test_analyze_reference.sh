@@ -51,4 +51,41 @@ for a, b in zip(f["networks"], s["networks"]):
     assert [(h["addr"], h["syn_packets"]) for h in a["hosts"]] == \
         [(h["addr"], h["syn_packets"]) for h in b["hosts"]], a["block"]
 PY
-echo "ok: reference agrees; identical JSON over splits, orders and threads; host facts from either pass"
+# A capture changed between the two reads (DARKSCAN_TEST_HOLD_BEFORE_HOST_PASS holds analyze
+# before its host pass until the test closes the FIFO): an error naming both reads' counts,
+# exit status 1, the results still written. Unchanged: the same JSON as without the hold.
+mkfifo "$work/hold"
+held() { # held CHANGE OUT: analyze the race capture, running CHANGE between the two reads
+    DARKSCAN_TEST_HOLD_BEFORE_HOST_PASS="$work/hold" "$DARKSCAN" analyze -q -j 1 \
+        -D "$work/c/darknet.txt" --json "$2" "$work/race.pcap" >/dev/null 2>"$2.err" &
+    local pid=$!
+    # Should analyze end without holding (a failure), open the FIFO from here so that the test
+    # fails instead of hanging.
+    (while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; exec 4<"$work/hold") >/dev/null 2>&1 &
+    local guard=$!
+    exec 3>"$work/hold" # returns once analyze holds, its first read done
+    eval "$1"
+    exec 3>&-
+    held_rc=0
+    wait "$pid" || held_rc=$?
+    kill "$guard" 2>/dev/null || true
+    wait "$guard" 2>/dev/null || true
+}
+cp "$one" "$work/race.pcap"
+held : "$work/same.json"
+[[ $held_rc == 0 ]] || { echo "FAIL held, unchanged: exit status $held_rc" >&2; exit 1; }
+[[ "$(strip "$work/same.json")" == "$(strip "$work/c-file.json")" ]] ||
+    { echo "FAIL held, unchanged: other results" >&2; exit 1; }
+size=$(stat -c %s "$one")
+for change in "truncate -s $((size / 2)) '$work/race.pcap'" \
+    "tail -c +25 '$one' >>'$work/race.pcap'" "rm '$work/race.pcap'"; do
+    cp "$one" "$work/race.pcap"
+    held "$change" "$work/changed.json"
+    if [[ $held_rc != 1 ]] || ! grep -q "changed between the two reads" "$work/changed.json.err" ||
+        [[ ! -s "$work/changed.json" ]]; then
+        echo "FAIL capture changed between the reads ($change): exit status $held_rc" >&2
+        cat "$work/changed.json.err" >&2
+        exit 1
+    fi
+done
+echo "ok: reference agrees; identical JSON over splits, orders and threads; host facts from either pass; a capture changed between the reads"

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -477,9 +478,16 @@ static void test_first_pass_without_host_counts(void **state)
     ds_aggregate *hbad = aggregate(&bad, ps.p, ps.n);
     assert_int_equal(ds_detect_hosts(r, hbad, &err), DS_ERR_INVALID);
     assert_true(r->host_facts_pending);
+    /* Pending results are not written (their block figures would read 0). */
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_non_null(devnull);
+    assert_int_equal(ds_results_write_json(r, devnull, &err), DS_ERR_INVALID);
+    assert_int_equal(ds_results_write_json(rf, devnull, &err), DS_OK);
     assert_int_equal(ds_detect_hosts(r, hagg, &err), DS_OK);
     assert_false(r->host_facts_pending);
     check_block(r, true);
+    assert_int_equal(ds_results_write_json(r, devnull, &err), DS_OK);
+    fclose(devnull);
     assert_int_equal(ds_detect_hosts(rf, hagg, &err), DS_OK);
     same_networks(r, rf);
 
