@@ -11,6 +11,11 @@
  * the memory read's: on damaged data the two ways may differ, each rightly (libzstd does not
  * hold a frame to its window, and each way resolves references beyond it from the history it
  * has, see lib/capture/stream.c); tests/unit/test_stream.c compares them where they must agree.
+ *
+ * An uncompressed pcap or pcapng input is also read from a file in two byte ranges
+ * (capture/split.h), split at an offset taken from the input's last bytes, and the two readers,
+ * confirmed or not as lib/pipeline/read.c decides, must give exactly what one reader gives:
+ * every packet, the record count and the final status.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture/split.h"
 #include "darkscan/capture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -87,6 +93,97 @@ static void through_file(const uint8_t *data, size_t size)
     unlink(path);
 }
 
+/* A reader's packets and how it stopped. */
+typedef struct plist {
+    ds_packet *p;
+    size_t n, cap;
+    ds_status st;
+} plist;
+
+/* collect - r's packets into l until it stops (its end, its limit or an error). */
+static void collect(ds_reader *r, plist *l)
+{
+    ds_error err;
+    for (;;) {
+        if (l->cap - l->n < 16) {
+            l->cap = l->cap * 2 + 16;
+            l->p = realloc(l->p, l->cap * sizeof(*l->p));
+            if (l->p == NULL)
+                abort();
+        }
+        size_t n = 0;
+        l->st = ds_reader_next(r, l->p + l->n, 16, &n, &err);
+        l->n += n;
+        if (l->st != DS_OK || n == 0)
+            return;
+    }
+}
+
+static bool same_packet(const ds_packet *a, const ds_packet *b)
+{
+    return a->ts_ns == b->ts_ns && a->src == b->src && a->dst == b->dst && a->seq == b->seq &&
+           a->file_index == b->file_index && a->sport == b->sport && a->dport == b->dport &&
+           a->ip_id == b->ip_id && a->tcp_window == b->tcp_window && a->proto == b->proto &&
+           a->tcp_flags == b->tcp_flags && a->ttl == b->ttl && a->pkt_flags == b->pkt_flags;
+}
+
+/* through_split - the input from a file, by one reader and by two over byte ranges. */
+static void through_split(const uint8_t *data, size_t size)
+{
+    static char path[64];
+    if (path[0] == '\0')
+        snprintf(path, sizeof(path), "/tmp/darkscan-fuzz-split-%ld", (long)getpid());
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return;
+    if (fwrite(data, 1, size, f) != size) {
+        fclose(f);
+        return;
+    }
+    fclose(f);
+    ds_reader *one = NULL, *r0 = NULL, *r1 = NULL;
+    ds_error err;
+    plist a = {0}, b = {0};
+    if (ds_reader_open(&one, path, 1, &err) != DS_OK || !ds_reader_can_split(one))
+        goto out;
+    collect(one, &a);
+    uint64_t off = size >= 2 ? (uint64_t)(data[size - 1] | data[size - 2] << 8) % size : 0;
+    if (ds_reader_open(&r0, path, 1, &err) != DS_OK ||
+        ds_reader_open_at(&r1, r0, off, &err) != DS_OK)
+        abort(); /* the file opened once already */
+    uint64_t start = 0, stop = 0;
+    if (r1 != NULL) {
+        start = ds_reader_offset(r1);
+        if (start < off)
+            abort();
+        ds_reader_set_limit(r0, start);
+    }
+    collect(r0, &b);
+    uint64_t records = ds_reader_stats(r0)->records;
+    bool at_limit = ds_reader_at_limit(r0, &stop);
+    if (r1 != NULL && at_limit && stop == start && ds_reader_keeps_state(r0)) {
+        collect(r1, &b); /* confirmed */
+        records += ds_reader_stats(r1)->records;
+    } else if (at_limit) {
+        ds_reader_set_limit(r0, UINT64_MAX); /* a wrong guess: r0 goes on alone */
+        collect(r0, &b);
+        records = ds_reader_stats(r0)->records;
+    }
+    if (a.n != b.n || a.st != b.st || records != ds_reader_stats(one)->records)
+        abort();
+    for (size_t i = 0; i < a.n; i++) {
+        if (!same_packet(&a.p[i], &b.p[i]))
+            abort();
+    }
+out:
+    free(a.p);
+    free(b.p);
+    ds_reader_free(r1);
+    ds_reader_free(r0);
+    ds_reader_free(one);
+    unlink(path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ds_reader *r = NULL;
@@ -98,8 +195,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     drain(r, size);
     bool zstd = ds_reader_compression(r) == DS_COMP_ZSTD;
+    bool plain = ds_reader_compression(r) == DS_COMP_NONE;
     ds_reader_free(r);
     if (zstd)
         through_file(data, size);
+    if (plain)
+        through_split(data, size);
     return 0;
 }

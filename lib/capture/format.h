@@ -28,6 +28,12 @@ typedef struct ds_format_ctx {
      */
     uint64_t limit;
     bool at_limit;
+    /*
+     * Set by the format reader when its state for reading what follows is no longer the one
+     * a reader opened at a later offset (split) takes: pcapng, a section header or interface
+     * description after its first packet. Such a reader is not confirmed (split.h).
+     */
+    bool changed;
 } ds_format_ctx;
 
 typedef struct ds_format_reader {

@@ -8,6 +8,12 @@
  *
  * Enhanced Packet Blocks inside the stream's window are parsed in place in a tight loop; other
  * blocks go through block(), which may ask the stream for a whole block or skip it.
+ *
+ * An uncompressed file can be read in byte ranges (split.h): a reader opened at an offset takes
+ * the file's leading section and interfaces (those before its first packet block, read again
+ * from the start) and begins at the first place after the offset where a chain of blocks fits
+ * that section (ng_split); a reader that meets a section header or an interface description
+ * after its first packet block sets ctx->changed, so that the reader after it is not confirmed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +66,8 @@ typedef struct ng_state {
     bool big; /* the current section is big-endian */
     ng_iface *ifaces;
     uint32_t n_ifaces, cap_ifaces;
-    int64_t last_ts; /* time of the latest timestamped packet: Simple Packet Blocks get it */
+    int64_t last_ts;  /* time of the latest timestamped packet: Simple Packet Blocks get it */
+    bool seen_packet; /* a packet block was read (a section or interface after it: changed) */
     bool done;
 } ng_state;
 
@@ -233,6 +240,8 @@ static int read_shb(ng_state *s, ds_error *err)
         return fail(s, DS_ERR_FORMAT, off, "section header: option runs past the block", err);
     s->big = big;
     s->n_ifaces = 0;
+    if (s->seen_packet)
+        s->ctx->changed = true;
     ds_stream_consume(in, blen);
     return DS_OK;
 }
@@ -263,6 +272,8 @@ static ds_status read_idb(ng_state *s, const uint8_t *p, uint32_t blen, uint64_t
         return fail(s, DS_ERR_FORMAT, off, "interface description: option runs past the block",
                     err);
     s->n_ifaces++;
+    if (s->seen_packet)
+        s->ctx->changed = true;
     ds_format_add_linktype(s->ctx->stats, i->linktype);
     int d = iface_digits(i);
     if (d > s->ctx->ts_digits)
@@ -327,6 +338,7 @@ static inline ds_status packet_block(ng_state *s, uint32_t type, const uint8_t *
                                      uint64_t off, ds_packet *pkts, size_t *n, ds_error *err)
 {
     const bool big = s->big;
+    s->seen_packet = true;
     if (type == BT_SPB) {
         if (blen < 16)
             return fail(s, DS_ERR_FORMAT, off, "simple packet block too short", err);
@@ -448,8 +460,11 @@ static ds_status fast_epbs(ng_state *s, ds_packet *pkts, size_t max, size_t *n, 
     if (rc != DS_OK)
         return rc;
     const bool big = s->big;
+    /* Blocks that start before the limit are this reader's. */
+    uint64_t at = ds_stream_offset(in), limit = s->ctx->limit;
+    size_t lim = limit - at > SIZE_MAX ? SIZE_MAX : (size_t)(limit - at);
     size_t pos = 0;
-    while (*n < max && avail - pos >= 32) {
+    while (*n < max && avail - pos >= 32 && pos < lim) {
         const uint8_t *b = p + pos;
         uint32_t blen = rd32(b + 4, big);
         if (rd32(b, big) != BT_EPB || blen < 32 || blen % 4 != 0 || blen > avail - pos ||
@@ -469,11 +484,19 @@ static ds_status ng_next(void *state, ds_packet *pkts, size_t max, size_t *n, ds
     ng_state *s = state;
     *n = 0;
     while (!s->done && *n < max) {
+        if (ds_stream_offset(s->ctx->in) >= s->ctx->limit) {
+            s->ctx->at_limit = true;
+            break;
+        }
         ds_status rc = fast_epbs(s, pkts, max, n, err);
         if (rc != DS_OK)
             return rc;
         if (*n >= max)
             break;
+        if (ds_stream_offset(s->ctx->in) >= s->ctx->limit) {
+            s->ctx->at_limit = true;
+            break;
+        }
         int r = block(s, pkts, n, err);
         if (r == BLOCK_CUT || r == BLOCK_EOF) {
             if (r == BLOCK_CUT)
@@ -499,6 +522,157 @@ static void ng_free(void *state)
     free(s);
 }
 
+/* ---- parallel reading: the leading section, and finding a block boundary ---- */
+
+/* A boundary is taken when this many blocks in a row fit (or the chain ends exactly at the end
+   of the file), within this many bytes of the offset asked for. */
+#define SYNC_CHAIN  8
+#define SYNC_SEARCH (256u * 1024u)
+/* The leading blocks read for the section's interfaces: at most this many. */
+#define HEAD_BLOCKS 4096u
+
+/*
+ * read_head - from the start of s's stream, the section header and every block up to the first
+ * packet block: the leading section's byte order and interfaces. False when there is no packet
+ * block among the first HEAD_BLOCKS, no interface, or anything a reader would fail on.
+ */
+static bool read_head(ng_state *s)
+{
+    ds_error err;
+    ds_stream *in = s->ctx->in;
+    if (read_shb(s, &err) != DS_OK)
+        return false;
+    for (unsigned k = 0; k < HEAD_BLOCKS; k++) {
+        const uint8_t *p;
+        size_t avail;
+        if (ds_stream_need(in, 8, &p, &avail, &err) != DS_OK || avail < 8)
+            return false;
+        uint32_t type = rd32(p, s->big);
+        if (type == BT_EPB || type == BT_SPB || type == BT_PB)
+            return s->n_ifaces > 0;
+        if (block(s, NULL, NULL, &err) != DS_OK)
+            return false;
+    }
+    return false;
+}
+
+/* sync_block - whether the blen bytes at b could be a block of s's section that a reader takes
+   as it is (packet blocks as packet_block() would, statistics, name resolution, decryption
+   secrets and custom blocks); never a section header or interface description. */
+static bool sync_block(const ng_state *s, uint32_t type, const uint8_t *b, uint32_t blen)
+{
+    const bool big = s->big;
+    if (type == BT_EPB || type == BT_PB) {
+        if (blen < 32)
+            return false;
+        uint32_t id = type == BT_EPB ? rd32(b + 8, big) : rd16(b + 8, big);
+        if (id >= s->n_ifaces)
+            return false;
+        uint32_t caplen = rd32(b + 20, big), wirelen = rd32(b + 24, big);
+        return caplen <= s->ifaces[id].max_len && caplen <= blen - 32 && caplen <= wirelen;
+    }
+    if (type == BT_SPB)
+        return blen >= 16 && blen <= MAX_PACKET_BLOCK && s->n_ifaces > 0;
+    return type == 4u || type == 5u || type == 10u || type == 0x00000badu || type == 0x40000badu;
+}
+
+/* sync_chain - whether SYNC_CHAIN blocks follow one another from p[c], the first a packet
+   block with a timestamp (or end at the file's end, at p[avail] when at_end): 1 yes, 0 no, -1
+   when more bytes are needed. */
+static int sync_chain(const ng_state *s, const uint8_t *p, size_t avail, size_t c, bool at_end)
+{
+    size_t pos = c;
+    for (int k = 0; k < SYNC_CHAIN; k++) {
+        if (pos == avail && at_end)
+            return k > 0;
+        if (avail - pos < 8)
+            return at_end ? 0 : -1;
+        uint32_t type = rd32(p + pos, s->big), blen = rd32(p + pos + 4, s->big);
+        if (blen < 12 || blen % 4 != 0 || blen > DS_STREAM_MAX_NEED ||
+            (k == 0 && type != BT_EPB && type != BT_PB))
+            return 0;
+        if (avail - pos < blen)
+            return at_end ? 0 : -1;
+        if (rd32(p + pos + blen - 4, s->big) != blen || !sync_block(s, type, p + pos, blen))
+            return 0;
+        pos += blen;
+    }
+    return 1;
+}
+
+static ds_status ng_split(const void *first, void **out, ds_format_ctx *ctx, ds_error *err)
+{
+    const ng_state *f = first;
+    *out = NULL;
+    ng_state *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_stream_name(ctx->in));
+    /* The leading section, read again from the file's start by a stream of its own (the
+       first reader is reading on meanwhile). */
+    ds_stream *head = NULL;
+    ds_capture_stats scratch = {0};
+    ds_format_ctx hctx = {.stats = &scratch, .limit = UINT64_MAX};
+    bool have_head = ds_stream_open_at(&head, f->ctx->in, 0, err) == DS_OK;
+    if (have_head) {
+        hctx.in = head;
+        s->ctx = &hctx;
+        have_head = read_head(s);
+    }
+    ds_stream_free(head);
+    s->ctx = ctx;
+    s->done = false;
+    s->seen_packet = false;
+    if (!have_head) {
+        ng_free(s);
+        return DS_OK; /* read by one reader */
+    }
+    for (uint32_t i = 0; i < s->n_ifaces; i++) {
+        int d = iface_digits(&s->ifaces[i]);
+        if (d > ctx->ts_digits)
+            ctx->ts_digits = d;
+    }
+    /* Blocks start at multiples of 4 from the file's start. The bytes are asked for a little
+       at a time: most boundaries are found in the first few KiB. */
+    uint64_t base = ds_stream_offset(ctx->in);
+    size_t want = 64u * 1024u, c = (size_t)((4 - base % 4) % 4);
+    for (;;) {
+        const uint8_t *p;
+        size_t avail;
+        ds_status rc = ds_stream_need(ctx->in, want, &p, &avail, err);
+        if (rc != DS_OK) {
+            ng_free(s);
+            return rc;
+        }
+        bool at_end = avail < want;
+        int found = 0;
+        for (; c < SYNC_SEARCH && c < avail; c += 4) {
+            found = sync_chain(s, p, avail, c, at_end);
+            if (found > 0)
+                break;
+            if (found < 0) {
+                if (want < DS_STREAM_MAX_NEED)
+                    break;
+                found = 0; /* longer than the largest window: not here */
+            }
+        }
+        if (found < 0) {
+            want *= 2; /* the chain needs more bytes: look at the same place again */
+            continue;
+        }
+        if (found == 0) {
+            if (c < SYNC_SEARCH && !at_end && want < DS_STREAM_MAX_NEED) {
+                want *= 2;
+                continue;
+            }
+            ng_free(s);
+            return DS_OK; /* no boundary close enough */
+        }
+        ds_stream_consume(ctx->in, c);
+        *out = s;
+        return DS_OK;
+    }
+}
+
 const ds_format_reader ds_pcapng_format = {
-    "pcapng", DS_FORMAT_PCAPNG, ng_probe, ng_open, ng_next, ng_free, NULL,
+    "pcapng", DS_FORMAT_PCAPNG, ng_probe, ng_open, ng_next, ng_free, ng_split,
 };

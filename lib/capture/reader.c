@@ -201,6 +201,11 @@ ds_status ds_reader_open_at(ds_reader **out, const ds_reader *first, uint64_t of
     return DS_OK;
 }
 
+bool ds_reader_keeps_state(const ds_reader *r)
+{
+    return !r->ctx.changed;
+}
+
 void ds_reader_set_limit(ds_reader *r, uint64_t limit)
 {
     r->ctx.limit = limit;

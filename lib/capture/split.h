@@ -46,6 +46,15 @@ void ds_reader_set_limit(ds_reader *r, uint64_t limit);
 /* ds_reader_at_limit - whether the reader stopped at its limit; *offset gets where. */
 bool ds_reader_at_limit(const ds_reader *r, uint64_t *offset);
 
+/*
+ * ds_reader_keeps_state - whether a reader opened after r (ds_reader_open_at) read with the
+ * state r has where it stopped: a pcapng reader opened at an offset takes the file's leading
+ * section and interfaces, so a reader that met a section header or an interface description
+ * after its first packet block does not confirm the one after it (which is then thrown away,
+ * as after a wrong guess). Always true for classic pcap.
+ */
+bool ds_reader_keeps_state(const ds_reader *r);
+
 /* ds_reader_offset - the byte offset of the next record (or of the end) in the file. */
 uint64_t ds_reader_offset(const ds_reader *r);
 

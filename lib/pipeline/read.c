@@ -207,7 +207,7 @@ static bool resolve(job *j, file *f)
             return false;
         part *q = p->next;
         if (p->at_limit && q != NULL) {
-            if (p->stop_off == q->start) {
+            if (p->stop_off == q->start && ds_reader_keeps_state(p->reader)) {
                 /* The guess was right: p read every record before q's first. */
                 ds_capture_stats_add(&f->stats, ds_reader_stats(p->reader));
                 ds_reader_free(p->reader);
@@ -217,8 +217,8 @@ static bool resolve(job *j, file *f)
                 f->head = q;
                 continue;
             }
-            /* A record of p's runs over q's start: q began inside a record. p goes on over
-               q's range, which q's reading leaves. */
+            /* A record of p's runs over q's start (q began inside a record), or p's section
+               state changed (pcapng): p goes on over q's range, which q's reading leaves. */
             p->next = q->next;
             discard(q);
             if (p->next != NULL && p->stop_off >= p->next->start)

@@ -6,7 +6,8 @@
 # records); the same file
 # truncated inside its last record and damaged in its second half (a record too long for the
 # snapshot length) must give the same answer and the same warning, with every packet before
-# the damage counted.
+# the damage counted. The same records as one pcapng file (one-ng: a section, an interface,
+# Enhanced Packet Blocks) must give one.pcap's answer too.
 set -euo pipefail
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -37,6 +38,27 @@ struct.pack_into("<I", data, at + 8, 300000)
 open(sys.argv[2], "wb").write(data)
 PY
 
+# The same records as pcapng (microsecond timestamps: the interface's default resolution).
+python3 - "$work/one.pcap" "$work/one-ng.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+snaplen, linktype = struct.unpack_from("<II", data, 16)
+def block(kind, body):
+    body += b"\0" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", kind, n) + body + struct.pack("<I", n)
+out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+       block(1, struct.pack("<HHI", linktype, 0, snaplen))]
+pos = 24
+while pos + 16 <= len(data):
+    sec, usec, cap, wire = struct.unpack_from("<IIII", data, pos)
+    ts = sec * 1000000 + usec
+    out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, cap, wire)
+                     + data[pos + 16:pos + 16 + cap]))
+    pos += 16 + cap
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+
 fail=0
 run() { # run OUT THREADS SPLIT FILE
     local out=$1 threads=$2 split=$3 file=$4
@@ -46,7 +68,7 @@ run() { # run OUT THREADS SPLIT FILE
         -o "$out" "$file" >"$out.stdout" 2>"$out.stderr" || rc=$?
     echo "$rc" >"$out.rc"
 }
-for file in one truncated damaged; do
+for file in one truncated damaged one-ng; do
     run "$work/ref-$file" 1 "" "$work/$file.pcap"
     [[ $file == one ]] && grep -q '"networks": \[\]' "$work/ref-$file/results.json" && {
         echo "FAIL $file: the reference finds no scanner block" >&2
@@ -73,6 +95,13 @@ for file in one truncated damaged; do
             rm -rf "$o"
         done
     done
+done
+for f in results.json networks.csv windows.csv hosts.csv port_sets.csv; do
+    cmp -s "$work/ref-one/$f" "$work/ref-one-ng/$f" || {
+        echo "FAIL: the pcapng file gives another $f than the pcap" >&2
+        diff "$work/ref-one/$f" "$work/ref-one-ng/$f" | head -5 >&2
+        fail=1
+    }
 done
 grep -q "one.pcap\|truncated" "$work/ref-truncated.stderr" || {
     echo "FAIL: no warning for the truncated file" >&2

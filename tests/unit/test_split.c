@@ -5,7 +5,9 @@
  * it. The captures are built to make the guessed record boundaries go wrong: records whose
  * data holds chains of valid-looking record headers, a truncated last record, a record too
  * long for the snapshot length in the second half, nanosecond and big-endian files, and a
- * compressed file (never split) beside them.
+ * compressed file (never split) beside them. The same for pcapng, with blocks whose data holds
+ * chains of valid-looking blocks, statistics, name resolution and simple packet blocks, and an
+ * interface description and a new section (of the other byte order) in the middle of the file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +107,105 @@ static void make_capture(tu_buf *b, int kind, size_t n)
     }
 }
 
+/* ---- pcapng ---- */
+
+enum { NG_CLEAN, NG_FAKES, NG_TRUNCATED, NG_DAMAGED, NG_SECTIONS, NG_BIG, NG_KINDS };
+static const char *const ng_kind_name[NG_KINDS] = {"ng-clean",   "ng-fakes",    "ng-truncated",
+                                                   "ng-damaged", "ng-sections", "ng-big"};
+
+/* ng_fake_chain - n Enhanced Packet Blocks on interface 0 that look valid, as bytes of b (a
+   reader that starts inside them finds a boundary there). */
+static void ng_fake_chain(tu_buf *b, int big, int n)
+{
+    for (int k = 0; k < n; k++) {
+        uint8_t data[64];
+        size_t len = tu_frame_syn(data, 0, 0x0b000000u | rnd() % 65536, 0xc0000200u | rnd() % 256,
+                                  40000, (uint16_t)(1 + rnd() % 1024), rnd());
+        tu_ng_epb(b, big, 0, (uint64_t)(1546300800u + rnd() % 1000) * 1000000u, data, (uint32_t)len,
+                  (uint32_t)len);
+    }
+}
+
+/* make_pcapng - a pcapng of about n packet blocks of the given kind. */
+static void make_pcapng(tu_buf *b, int kind, size_t n)
+{
+    int big = kind == NG_BIG;
+    const uint64_t per_s = kind == NG_BIG ? 1000000000u : 1000000u;
+    tu_ng_shb(b, big, 1, 0);
+    tu_ng_block(b, big, 4, "\0\0\0\0", 4); /* name resolution: just its end */
+    tu_ng_idb(b, big, 1, SNAPLEN, kind == NG_BIG ? 9 : -1, 0, 0);
+    uint32_t ifaces = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (kind == NG_SECTIONS && i == n / 3) {
+            tu_ng_idb(b, big, 101, SNAPLEN, 6, 0, 0); /* raw IP, interface 1 */
+            ifaces = 2;
+        }
+        if (kind == NG_SECTIONS && i == n * 2 / 3) {
+            big = 1; /* a new section, big-endian, whose interface 0 is raw IP */
+            tu_ng_shb(b, big, 1, 0);
+            tu_ng_idb(b, big, 101, SNAPLEN, -1, 0, 0);
+            ifaces = 1;
+        }
+        uint32_t r = rnd();
+        uint32_t iface = ifaces > 1 ? r % 2 : 0;
+        int raw = (kind == NG_SECTIONS && i >= n * 2 / 3) || iface == 1;
+        uint8_t frame[SNAPLEN];
+        size_t len;
+        if (r % 17 == 0 && !raw) {
+            len = tu_frame_ethertype(frame, r % 2 ? 0x0806 : 0x86dd);
+        } else {
+            uint32_t src = r % 3 ? 0x0a010000u | (rnd() % 64) : rnd();
+            len =
+                tu_frame_syn(frame, raw, src, 0xc0000200u | (rnd() % 256),
+                             (uint16_t)(1024 + rnd() % 60000), (uint16_t)(1 + rnd() % 200), rnd());
+        }
+        uint64_t ts = (uint64_t)(1546300800u + rnd() % (90u * 86400u)) * per_s + rnd() % per_s;
+        if (r % 23 == 0) {
+            /* Interface statistics: interface id and a timestamp. */
+            tu_buf body = {0};
+            tu_buf_u32(&body, 0, big);
+            tu_buf_u32(&body, (uint32_t)(ts >> 32), big);
+            tu_buf_u32(&body, (uint32_t)ts, big);
+            tu_ng_block(b, big, 5, body.data, body.len);
+            tu_buf_free(&body);
+        }
+        if (r % 29 == 0 && iface == 0) {
+            tu_ng_spb(b, big, frame, (uint32_t)len, (uint32_t)len);
+            continue;
+        }
+        if (kind == NG_FAKES && r % 5 == 0) {
+            /* A block whose data is mostly a chain of valid-looking blocks (at offsets a reader
+               searches: multiples of 4). */
+            tu_buf data = {0};
+            tu_buf_put(&data, frame, len);
+            tu_buf_pad4(&data);
+            ng_fake_chain(&data, big, 3 + (int)(rnd() % 10));
+            tu_ng_epb(b, big, iface, ts, data.data, (uint32_t)data.len, (uint32_t)data.len);
+            tu_buf_free(&data);
+            continue;
+        }
+        size_t pad = r % 7 == 0 ? rnd() % 600 : 0;
+        memset(frame + len, (int)(r & 0xff), pad);
+        if (kind == NG_DAMAGED && i == n * 2 / 3) {
+            /* Too long for the snapshot length: reading stops with an error here. */
+            tu_buf data = {0};
+            tu_buf_put(&data, frame, SNAPLEN);
+            tu_buf_u32(&data, 0, big);
+            tu_ng_epb(b, big, iface, ts, data.data, SNAPLEN + 1, SNAPLEN + 1);
+            tu_buf_free(&data);
+            continue;
+        }
+        uint32_t wire = (uint32_t)(len + pad) + (r % 13 == 0 ? 100 : 0);
+        tu_ng_epb(b, big, iface, ts, frame, (uint32_t)(len + pad), wire);
+    }
+    if (kind == NG_TRUNCATED) {
+        uint8_t frame[64];
+        size_t len = tu_frame_syn(frame, 0, 0x0a020304u, 0xc0000201u, 1, 80, 1);
+        tu_ng_epb(b, big, 0, 1546300800u * per_s, frame, (uint32_t)len, (uint32_t)len);
+        b->len -= 20;
+    }
+}
+
 static void assert_stats_equal(const ds_capture_stats *a, const ds_capture_stats *b)
 {
     assert_int_equal(a->records, b->records);
@@ -180,7 +281,7 @@ static void split_once(const char *path, uint64_t offset, const tu_capture *s, o
     ds_capture_stats stats = *ds_reader_stats(r0);
     uint64_t stop;
     bool at_limit = ds_reader_at_limit(r0, &stop);
-    if (r1 != NULL && at_limit && stop == start) {
+    if (r1 != NULL && at_limit && stop == start && ds_reader_keeps_state(r0)) {
         /* The guess holds: the second reader's packets follow the first's. */
         o->confirmed++;
         assert_int_equal(a.st, DS_OK);
@@ -188,9 +289,10 @@ static void split_once(const char *path, uint64_t offset, const tu_capture *s, o
         ds_capture_stats_add(&stats, ds_reader_stats(r1));
         assert_int_equal(ds_reader_time_digits(r1), s->time_digits);
     } else if (r1 != NULL && at_limit) {
-        /* A record of the first reader's runs over the guess: it goes on alone. */
+        /* A record of the first reader's runs over the guess, or (pcapng) its section or
+           interfaces changed before it: it goes on alone. */
         o->wrong_guess++;
-        assert_true(stop > start);
+        assert_true(stop > start || !ds_reader_keeps_state(r0));
         ds_reader_set_limit(r0, UINT64_MAX);
         read_until_stop(r0, &a, batch);
         stats = *ds_reader_stats(r0);
@@ -248,7 +350,45 @@ static void test_reader_split(void **state)
     }
 }
 
-/* Files that are never split: compressed, the length-order variants, pcapng. */
+/* The same for pcapng: every kind split at many offsets. */
+static void test_reader_split_pcapng(void **state)
+{
+    (void)state;
+    rng = 0x6a09e667f3bcc909ull;
+    for (int kind = 0; kind < NG_KINDS; kind++) {
+        tu_buf b = {0};
+        make_pcapng(&b, kind, 600);
+        char name[64];
+        snprintf(name, sizeof(name), "split-%s.pcapng", ng_kind_name[kind]);
+        const char *path = tu_path(name);
+        tu_write_file(path, b.data, b.len);
+        tu_capture s;
+        tu_read_path(path, 64, &s);
+        assert_int_equal(s.status, kind == NG_DAMAGED ? DS_ERR_FORMAT : DS_OK);
+        assert_int_equal(s.stats.truncated, kind == NG_TRUNCATED);
+        assert_true(s.n > 300);
+        outcome o = {0};
+        for (uint64_t off = 28; off < b.len + 40; off += off < 3000 ? 1 : 1 + rnd() % 97)
+            split_once(path, off, &s, &o);
+        print_message("%-12s %zu bytes: %zu confirmed, %zu wrong guesses, %zu failed before, "
+                      "%zu none\n",
+                      ng_kind_name[kind], b.len, o.confirmed, o.wrong_guess, o.failed_before,
+                      o.none);
+        assert_true(o.confirmed > 100);
+        if (kind == NG_CLEAN || kind == NG_TRUNCATED || kind == NG_DAMAGED || kind == NG_BIG)
+            assert_int_equal(o.wrong_guess, 0);
+        /* Fake chains; and every split after the interface added in the middle. */
+        if (kind == NG_FAKES || kind == NG_SECTIONS)
+            assert_true(o.wrong_guess > 10);
+        if (kind == NG_DAMAGED)
+            assert_true(o.failed_before > 10);
+        tu_capture_free(&s);
+        tu_buf_free(&b);
+    }
+}
+
+/* Files that are never split: compressed, the length-order variants, a pcapng without an
+   interface before its first packet. */
 static void test_not_splittable(void **state)
 {
     (void)state;
@@ -272,10 +412,16 @@ static void test_not_splittable(void **state)
     ds_reader_free(r);
     tu_buf ng = {0};
     tu_ng_shb(&ng, 0, 1, 0);
-    tu_ng_idb(&ng, 0, 1, 0, -1, 0, 0);
+    for (int k = 0; k < 100; k++) {
+        uint8_t frame[64];
+        size_t len = tu_frame_syn(frame, 0, 0x0a000001u, 0xc0000201u, 1, 80, 1);
+        tu_ng_epb(&ng, 0, 0, 1, frame, (uint32_t)len, (uint32_t)len);
+    }
     tu_write_file(tu_path("ns.pcapng"), ng.data, ng.len);
     assert_int_equal(ds_reader_open(&r, tu_path("ns.pcapng"), 0, &err), DS_OK);
-    assert_false(ds_reader_can_split(r));
+    assert_true(ds_reader_can_split(r));
+    assert_int_equal(ds_reader_open_at(&q, r, 1000, &err), DS_OK);
+    assert_null(q);
     ds_reader_free(r);
     tu_buf_free(&ng);
     tu_buf_free(&z);
@@ -284,7 +430,7 @@ static void test_not_splittable(void **state)
 
 /* ---- ds_read_files ---- */
 
-#define N_FILES 7
+#define N_FILES (7 + NG_KINDS)
 
 /* What the events said about each file. */
 typedef struct seen {
@@ -371,6 +517,15 @@ static void test_read_files_split(void **state)
         }
         tu_buf_free(&b);
     }
+    for (int kind = 0; kind < NG_KINDS; kind++) {
+        tu_buf b = {0};
+        make_pcapng(&b, kind, 3000);
+        char name[64];
+        snprintf(name, sizeof(name), "files-%s.pcapng", ng_kind_name[kind]);
+        tu_write_file(tu_path(name), b.data, b.len);
+        in.paths[in.count++] = strdup(tu_path(name));
+        tu_buf_free(&b);
+    }
     /* The same file twice: two files, both split. */
     in.paths[in.count++] = strdup(tu_path("files-fakes.pcap"));
     assert_int_equal(in.count, N_FILES);
@@ -387,8 +542,8 @@ static void test_read_files_split(void **state)
     ds_input_info want_info, info;
     ds_aggregate *serial = read_all(&in, &cfg, 1, NULL, want, &want_info);
     assert_int_equal(want_info.files, N_FILES);
-    assert_int_equal(want_info.failed, 1);
-    assert_int_equal(want_info.truncated, 1);
+    assert_int_equal(want_info.failed, 2);
+    assert_int_equal(want_info.truncated, 2);
 
     static const char *const splits[] = {"150", "999", "4000", "20000", "100000", "0", NULL};
     for (unsigned threads = 1; threads <= 3; threads++) {
@@ -465,9 +620,8 @@ static void test_lone_compressed_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_reader_split),
-        cmocka_unit_test(test_not_splittable),
-        cmocka_unit_test(test_read_files_split),
+        cmocka_unit_test(test_reader_split),         cmocka_unit_test(test_reader_split_pcapng),
+        cmocka_unit_test(test_not_splittable),       cmocka_unit_test(test_read_files_split),
         cmocka_unit_test(test_lone_compressed_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
