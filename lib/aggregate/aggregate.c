@@ -518,7 +518,9 @@ static inline void cover(win *w, int64_t ts_ns)
         uint64_t slot = (uint64_t)(ts_ns - w->start_ns) / (uint64_t)w->slot_ns;
         w->slots[slot / 64] |= (uint64_t)1 << (slot % 64);
         w->slot_lo_ns = w->start_ns + (int64_t)slot * w->slot_ns;
-        w->slot_hi_ns = w->slot_lo_ns + w->slot_ns;
+        /* The last window ends at INT64_MAX (clamped times): so may its last slot. */
+        w->slot_hi_ns =
+            w->slot_lo_ns > INT64_MAX - w->slot_ns ? INT64_MAX : w->slot_lo_ns + w->slot_ns;
     }
     if (ts_ns < w->first_ts_ns)
         w->first_ts_ns = ts_ns;

@@ -586,12 +586,49 @@ static void test_parallel_walk(void **state)
     ds_darknet_free(d);
 }
 
+/*
+ * Times at the ends of int64 nanoseconds (what a reader clamps a pcapng timestamp beyond 2262
+ * or before 1677 to): the last window ends at INT64_MAX, so its last coverage slot's end
+ * cannot be represented (an overflow UBSan reported). Every packet counts in its window and
+ * the first and last slots are covered.
+ */
+static void test_extreme_times(void **state)
+{
+    (void)state;
+    ds_darknet *d = make_darknet();
+    ds_error err;
+    ds_agg_config cfg = {.darknet = d, .window = {DS_WINDOW_MONTH, 0}, .prefix = 16};
+    ds_aggregate *agg;
+    assert_int_equal(ds_aggregate_new(&agg, &cfg, &err), DS_OK);
+    const int64_t times[] = {INT64_MAX, INT64_MAX - 1, INT64_MAX, INT64_MIN, INT64_MIN + 1, 0};
+    ds_packet p[6];
+    for (size_t i = 0; i < 6; i++) {
+        p[i] = syn_from(0x0a000001u, (uint32_t)i);
+        p[i].ts_ns = times[i];
+    }
+    assert_int_equal(ds_aggregate_add(agg, p, 6, &err), DS_OK);
+    assert_int_equal(ds_aggregate_window_count(agg), 3);
+    ds_agg_window first, mid, last;
+    ds_aggregate_window(agg, 0, &first);
+    ds_aggregate_window(agg, 1, &mid);
+    ds_aggregate_window(agg, 2, &last);
+    assert_int_equal(first.packets, 2);
+    assert_int_equal(first.first_ts_ns, INT64_MIN);
+    assert_int_equal(first.lead_gap_slots, 0);
+    assert_int_equal(mid.packets, 1);
+    assert_int_equal(last.packets, 3);
+    assert_int_equal(last.last_ts_ns, INT64_MAX);
+    assert_int_equal(last.trail_gap_slots, 0);
+    ds_aggregate_free(agg);
+    ds_darknet_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_oracle),   cmocka_unit_test(test_absorb_and_walk),
         cmocka_unit_test(test_parallel_walk),    cmocka_unit_test(test_host_counts_beyond_32_bits),
-        cmocka_unit_test(test_host_table_edges),
+        cmocka_unit_test(test_host_table_edges), cmocka_unit_test(test_extreme_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
