@@ -15,7 +15,8 @@
  * An uncompressed pcap or pcapng input is also read from a file in two byte ranges
  * (capture/split.h), split at an offset taken from the input's last bytes, and the two readers,
  * confirmed or not as lib/pipeline/read.c decides, must give exactly what one reader gives:
- * every packet, the record count and the final status.
+ * every packet, every stat (added in order, as read.c adds a file's ranges) and the final status
+ * and error message.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -98,12 +99,12 @@ typedef struct plist {
     ds_packet *p;
     size_t n, cap;
     ds_status st;
+    ds_error err;
 } plist;
 
 /* collect - r's packets into l until it stops (its end, its limit or an error). */
 static void collect(ds_reader *r, plist *l)
 {
-    ds_error err;
     for (;;) {
         if (l->cap - l->n < 16) {
             l->cap = l->cap * 2 + 16;
@@ -112,7 +113,7 @@ static void collect(ds_reader *r, plist *l)
                 abort();
         }
         size_t n = 0;
-        l->st = ds_reader_next(r, l->p + l->n, 16, &n, &err);
+        l->st = ds_reader_next(r, l->p + l->n, 16, &n, &l->err);
         l->n += n;
         if (l->st != DS_OK || n == 0)
             return;
@@ -125,6 +126,18 @@ static bool same_packet(const ds_packet *a, const ds_packet *b)
            a->file_index == b->file_index && a->sport == b->sport && a->dport == b->dport &&
            a->ip_id == b->ip_id && a->tcp_window == b->tcp_window && a->proto == b->proto &&
            a->tcp_flags == b->tcp_flags && a->ttl == b->ttl && a->pkt_flags == b->pkt_flags;
+}
+
+static bool same_stats(const ds_capture_stats *a, const ds_capture_stats *b)
+{
+    return a->records == b->records && a->ipv4 == b->ipv4 && a->ipv6 == b->ipv6 &&
+           a->non_ip == b->non_ip && a->unknown_linktype == b->unknown_linktype &&
+           a->short_records == b->short_records && a->bad_ip == b->bad_ip && a->tcp == b->tcp &&
+           a->udp == b->udp && a->icmp == b->icmp && a->other_proto == b->other_proto &&
+           a->fragments == b->fragments && a->syn == b->syn && a->bytes == b->bytes &&
+           a->first_ts_ns == b->first_ts_ns && a->last_ts_ns == b->last_ts_ns &&
+           a->truncated == b->truncated && a->n_linktypes == b->n_linktypes &&
+           memcmp(a->linktypes, b->linktypes, a->n_linktypes * sizeof(a->linktypes[0])) == 0;
 }
 
 /* through_split - the input from a file, by one reader and by two over byte ranges. */
@@ -159,17 +172,18 @@ static void through_split(const uint8_t *data, size_t size)
         ds_reader_set_limit(r0, start);
     }
     collect(r0, &b);
-    uint64_t records = ds_reader_stats(r0)->records;
+    ds_capture_stats stats = *ds_reader_stats(r0);
     bool at_limit = ds_reader_at_limit(r0, &stop);
     if (r1 != NULL && at_limit && stop == start && ds_reader_keeps_state(r0)) {
         collect(r1, &b); /* confirmed */
-        records += ds_reader_stats(r1)->records;
+        ds_capture_stats_add(&stats, ds_reader_stats(r1));
     } else if (at_limit) {
         ds_reader_set_limit(r0, UINT64_MAX); /* a wrong guess: r0 goes on alone */
         collect(r0, &b);
-        records = ds_reader_stats(r0)->records;
+        stats = *ds_reader_stats(r0);
     }
-    if (a.n != b.n || a.st != b.st || records != ds_reader_stats(one)->records)
+    if (a.n != b.n || a.st != b.st || !same_stats(&stats, ds_reader_stats(one)) ||
+        (a.st != DS_OK && strcmp(a.err.msg, b.err.msg) != 0))
         abort();
     for (size_t i = 0; i < a.n; i++) {
         if (!same_packet(&a.p[i], &b.p[i]))

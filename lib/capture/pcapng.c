@@ -607,8 +607,9 @@ static ds_status ng_split(const void *first, void **out, ds_format_ctx *ctx, ds_
     ng_state *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_stream_name(ctx->in));
-    /* The leading section, read again from the file's start by a stream of its own (the
-       first reader is reading on meanwhile). */
+    /* The leading section, read again from the file's start by a stream of its own: only the
+       first reader's descriptor is used, never its state (which may not have reached its
+       first packet block, and which a caller may be advancing). */
     ds_stream *head = NULL;
     ds_capture_stats scratch = {0};
     ds_format_ctx hctx = {.stats = &scratch, .limit = UINT64_MAX};
