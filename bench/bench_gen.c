@@ -16,6 +16,8 @@
  *   --shuffle       write the records in a random order (times out of order)
  *   --files K       the records dealt round-robin into K files OUT-00.pcap, OUT-01.pcap, ...
  *                   (each file in time order, the files interleaved: several sensors)
+ *   --pcapng        the same records as pcapng: a section, one Ethernet interface
+ *                   (microseconds), an Enhanced Packet Block per record
  * Without options the output is byte for byte that of earlier versions.
  */
 #include <stdint.h>
@@ -28,6 +30,7 @@
 #define N_SOURCES   200000u
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static int pcapng; /* --pcapng */
 
 static uint64_t rnd(void)
 {
@@ -83,6 +86,24 @@ static FILE *open_out(const char *path)
     }
     static const size_t bufsize = 1 << 20;
     setvbuf(out, NULL, _IOFBF, bufsize);
+    if (pcapng) {
+        /* Section header (version 1.0, length unknown) and one Ethernet interface. */
+        uint8_t ng[28 + 20];
+        put32le(ng, 0x0a0d0d0au);
+        put32le(ng + 4, 28);
+        put32le(ng + 8, 0x1a2b3c4du);
+        put32le(ng + 12, 1); /* major 1, minor 0 */
+        put32le(ng + 16, 0xffffffffu);
+        put32le(ng + 20, 0xffffffffu);
+        put32le(ng + 24, 28);
+        put32le(ng + 28, 1);
+        put32le(ng + 32, 20);
+        put32le(ng + 36, 1); /* link type 1, reserved 0 */
+        put32le(ng + 40, 65535);
+        put32le(ng + 44, 20);
+        fwrite(ng, 1, sizeof(ng), out);
+        return out;
+    }
     uint8_t hdr[24];
     put32le(hdr, 0xa1b2c3d4u);
     hdr[4] = 2, hdr[5] = 0, hdr[6] = 4, hdr[7] = 0;
@@ -140,6 +161,21 @@ static int write_record(FILE *out, const uint32_t *sources, draw d)
         tcp[20] = 2, tcp[21] = 4;
         put16be(tcp + 22, 1460);
     }
+    if (pcapng) {
+        /* An Enhanced Packet Block: interface 0, microseconds, the frame padded to 4. */
+        uint8_t epb[28 + 60 + 4] = {0};
+        uint32_t padded = (frame + 3) & ~3u, len = 32 + padded;
+        put32le(epb, 6);
+        put32le(epb + 4, len);
+        put32le(epb + 8, 0);
+        put32le(epb + 12, (uint32_t)(t_us >> 32));
+        put32le(epb + 16, (uint32_t)t_us);
+        put32le(epb + 20, frame);
+        put32le(epb + 24, frame);
+        memcpy(epb + 28, rec + 16, frame);
+        put32le(epb + 28 + padded, len);
+        return fwrite(epb, 1, len, out) == len ? 0 : -1;
+    }
     return fwrite(rec, 1, 16 + frame, out) == 16 + frame ? 0 : -1;
 }
 
@@ -158,12 +194,15 @@ int main(int argc, char **argv)
             span_days = strtoull(argv[++a], NULL, 10);
         else if (strcmp(argv[a], "--files") == 0 && a + 1 < argc)
             files = strtoull(argv[++a], NULL, 10);
+        else if (strcmp(argv[a], "--pcapng") == 0)
+            pcapng = 1;
         else
             break;
     }
     if (argc - a != 2 || files < 1 || files > 100) {
-        fprintf(stderr, "usage: bench_gen [--span-days D] [--shuffle] [--files K] OUT RECORDS | "
-                        "--version\n");
+        fprintf(stderr,
+                "usage: bench_gen [--span-days D] [--shuffle] [--files K] [--pcapng] OUT RECORDS | "
+                "--version\n");
         return 2;
     }
     const char *out_path = argv[a];

@@ -9,6 +9,7 @@
 #   main      $DS_BENCH_RECORDS (30 million) Ethernet/IPv4/TCP SYN records, 2.1 GB, in time
 #             order over two minutes (one window): bench_gen's default output
 #   split     the same records dealt round-robin into 8 files (8 interleaved sensors)
+#   main.pcapng  the same records as pcapng (Enhanced Packet Blocks, 2.7 GB)
 #   year      a third as many records spread over 12 months, in time order, and the same
 #             records shuffled (times in random order): "any input order"
 #   main.zst  main compressed with zstd -1; split/*.gz: the 8 files with gzip -1
@@ -50,6 +51,11 @@ main=$cache/syn-$records.pcap
 if ! fresh "$main" "$version $records"; then
     echo "bench: generating $main ($records records, once)" >&2
     "$bin/bench_gen" "$main.tmp" "$records" && mv "$main.tmp" "$main" && made "$main" "$version $records"
+fi
+ng=$cache/syn-$records.pcapng
+if ! fresh "$ng" "$version $records pcapng"; then
+    echo "bench: generating $ng (the same records as pcapng, once)" >&2
+    "$bin/bench_gen" --pcapng "$ng.tmp" "$records" && mv "$ng.tmp" "$ng" && made "$ng" "$version $records pcapng"
 fi
 split=$cache/split-$records
 if ! fresh "$split" "$version $records split 8"; then
@@ -135,6 +141,8 @@ for ((i = 0; i < runs; i++)); do
     run j1 "$ds" "${an[@]}" -j 1 "$main"
     run j2 "$ds" "${an[@]}" -j 2 "$main"
     run split1 "$ds" "${an[@]}" -j 1 "$split"
+    run ng1 "$ds" "${an[@]}" -j 1 "$ng"
+    run ng2 "$ds" "${an[@]}" -j 2 "$ng"
     run split2 "$ds" "${an[@]}" -j 2 "$split"
     run year1 "$ds" "${an[@]}" -j 1 "$year"
     run shuf1 "$ds" "${an[@]}" -j 1 "$shuffled"
@@ -176,6 +184,10 @@ cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 --no-host-pass "$year" |
 cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 1 "$main") \
     <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 2 "$main") >/dev/null ||
     { echo "bench: analyze -j 2 gave another answer than -j 1" >&2; exit 1; }
+# ... and whatever the format: the same records as pcapng, read in byte ranges.
+cmp <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 1 "$main") \
+    <("$ds" analyze -d "$darknet" --json - -q -n 8 -m 1 -j 2 "$ng") >/dev/null ||
+    { echo "bench: the pcapng capture gave another answer than the pcap" >&2; exit 1; }
 read -r tuples _ < <("$bin/bench_distinct" "$darknet" "$main")
 read -r year_tuples _ < <("$bin/bench_distinct" "$darknet" "$year")
 echo "bench: uptime after: $(uptime)" >&2
@@ -214,6 +226,8 @@ END {
     row("analyze -j 2, one file", "j2", n)
     row("analyze -j 1, 8 files (interleaved)", "split1", n)
     row("analyze -j 2, 8 files (interleaved)", "split2", n)
+    row("analyze -j 1, one file as pcapng", "ng1", n)
+    row("analyze -j 2, one file as pcapng", "ng2", n)
     row("analyze -j 1, 12 months in time order (1/3 records)", "year1", yn)
     row("analyze -j 1, 12 months shuffled (out of order)", "shuf1", yn)
     row("analyze -j 2, 12 months shuffled (out of order)", "shuf2", yn)
@@ -238,6 +252,7 @@ END {
     ratio("analyze -j 1 / ds_reader read + decode", s["reader"] / s["j1"], "-", 1)
     ratio("analyze -j 2 / -j 1, one file", s["j1"] / s["j2"], ">= 1.7", s["j1"] / s["j2"] >= 1.7)
     ratio("analyze -j 2 / -j 1, 8 files", s["split1"] / s["split2"], ">= 1.7", s["split1"] / s["split2"] >= 1.7)
+    ratio("analyze -j 2 / -j 1, one pcapng file", s["ng1"] / s["ng2"], ">= 1.7", s["ng1"] / s["ng2"] >= 1.7)
     if ("b_j1" in s) {
         ratio("before: analyze -j 2 / -j 1, one file", s["b_j1"] / s["b_j2"], "-", 1)
         ratio("analyze -j 2, one file: before / now (time)", s["b_j2"] / s["j2"], "-", 1)
