@@ -127,12 +127,61 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* What the events of ds_read_files() need: whether a progress line is on the terminal. */
+/* What one read of an input file gave: to name a file that changed before the host pass. */
+typedef struct file_seen {
+    uint64_t records, bytes;
+    unsigned done, failed;
+    char err[DS_ERROR_MAX];
+} file_seen;
+
+/*
+ * What the events of ds_read_files() need: whether a progress line is on the terminal, and
+ * (when seen is not NULL) a file_seen per input path.
+ */
 typedef struct read_ui {
     bool progress_shown;
     double started;
     const char *label; /* "analyze", "host pass" */
+    const ds_path_list *inputs;
+    file_seen *seen;
 } read_ui;
+
+/* seen_of - the file_seen of path (a path given twice: its first place, for both reads). */
+static file_seen *seen_of(const read_ui *ui, const char *path)
+{
+    if (ui->seen == NULL)
+        return NULL;
+    for (size_t i = 0; i < ui->inputs->count; i++) {
+        if (strcmp(ui->inputs->paths[i], path) == 0)
+            return &ui->seen[i];
+    }
+    return NULL;
+}
+
+static void note_failed(read_ui *ui, const char *path, const ds_error *err)
+{
+    file_seen *f = seen_of(ui, path);
+    if (f != NULL) {
+        f->failed++;
+        snprintf(f->err, sizeof(f->err), "%s", err->msg);
+    }
+}
+
+static void on_file_done(void *ctx, const char *path, const ds_capture_stats *stats)
+{
+    file_seen *f = seen_of(ctx, path);
+    if (f != NULL) {
+        f->done++;
+        f->records += stats->records;
+        f->bytes += stats->bytes;
+    }
+}
+
+/* on_file_failed_quietly - the host pass: the first read already said so. */
+static void on_file_failed_quietly(void *ctx, const char *path, const ds_error *err)
+{
+    note_failed(ctx, path, err);
+}
 
 static void clear_progress(read_ui *ui)
 {
@@ -146,6 +195,7 @@ static void on_file_failed(void *ctx, const char *path, const ds_error *err)
 {
     clear_progress(ctx);
     cli_error("%s", err->msg);
+    note_failed(ctx, path, err);
 }
 
 static void on_file_truncated(void *ctx, const char *path, const ds_capture_stats *stats)
@@ -575,6 +625,41 @@ static bool same_reading(const ds_results *res, const ds_input_info *info, const
 }
 
 /*
+ * changed_between - the error for captures that changed between the two reads: the first file
+ * whose reads differ, else (or without per-file records) the totals.
+ */
+static void changed_between(const ds_path_list *inputs, const file_seen *a, const file_seen *b,
+                            const ds_results *res, const ds_input_info *info,
+                            const ds_aggregate *agg)
+{
+    for (size_t i = 0; a != NULL && b != NULL && i < inputs->count; i++) {
+        const file_seen *x = &a[i], *y = &b[i];
+        if (x->done == y->done && x->failed == y->failed && x->records == y->records &&
+            x->bytes == y->bytes && strcmp(x->err, y->err) == 0)
+            continue;
+        if (x->failed != y->failed || strcmp(x->err, y->err) != 0)
+            cli_error("host pass: %s changed between the two reads (the first: %s; the second: "
+                      "%s): the blocks' host figures count the second",
+                      inputs->paths[i], x->failed ? x->err : "read to its end",
+                      y->failed ? y->err : "read to its end");
+        else
+            cli_error("host pass: %s changed between the two reads (%llu records in %llu bytes "
+                      "the first time, %llu in %llu the second): the blocks' host figures count "
+                      "the second",
+                      inputs->paths[i], (unsigned long long)x->records,
+                      (unsigned long long)x->bytes, (unsigned long long)y->records,
+                      (unsigned long long)y->bytes);
+        return;
+    }
+    cli_error("host pass: the captures changed between the two reads (%llu records and %llu "
+              "SYN packets to D the first time, %llu and %llu the second): the blocks' host "
+              "figures count the second",
+              (unsigned long long)res->input.records,
+              (unsigned long long)res->totals.syn_to_darknet, (unsigned long long)info->records,
+              (unsigned long long)ds_aggregate_totals(agg).syn_to_darknet);
+}
+
+/*
  * host_pass - read the captures again, keeping only the constant scanner blocks' SYNs, per
  * host (/32) and with TTL and TCP window counts, and derive each host's port-set sizes and the
  * dominant values (ds_detect_hosts); after a first pass without host counts
@@ -585,7 +670,8 @@ static bool same_reading(const ds_results *res, const ds_input_info *info, const
  * an error. A pass that cannot be made (standard input, a darknet too large for /32 keys) is a
  * warning, not an error.
  */
-static int host_pass(const options *o, const ds_path_list *inputs, ds_state *state, ds_results *res)
+static int host_pass(const options *o, const ds_path_list *inputs, const file_seen *first,
+                     ds_state *state, ds_results *res)
 {
     if (o->no_host_pass || res->n_networks == 0)
         return 0;
@@ -637,8 +723,9 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_state *sta
             fclose(f);
         }
     }
-    read_ui ui = {false, now_s(), "host pass"};
-    ds_read_events events = {NULL, NULL, NULL, NULL, 0, &ui};
+    file_seen *seen = state == NULL && first != NULL ? calloc(inputs->count, sizeof(*seen)) : NULL;
+    read_ui ui = {false, now_s(), "host pass", inputs, seen};
+    ds_read_events events = {on_file_failed_quietly, NULL, on_file_done, NULL, 0, &ui};
     if (!o->quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
     ds_aggregate *agg = NULL;
@@ -657,14 +744,10 @@ static int host_pass(const options *o, const ds_path_list *inputs, ds_state *sta
         cli_error("host pass: %s", err.msg);
         rc = -1;
     } else if (state == NULL && !same_reading(res, &info, agg)) {
-        cli_error("host pass: the captures changed between the two reads (%llu records and %llu "
-                  "SYN packets to D the first time, %llu and %llu the second): the blocks' "
-                  "host figures count the second",
-                  (unsigned long long)res->input.records,
-                  (unsigned long long)res->totals.syn_to_darknet, (unsigned long long)info.records,
-                  (unsigned long long)ds_aggregate_totals(agg).syn_to_darknet);
+        changed_between(inputs, first, seen, res, &info, agg);
         rc = 1;
     }
+    free(seen);
     ds_aggregate_free(agg);
     free(ranges);
     ds_path_list_free(&from_state);
@@ -713,6 +796,7 @@ int cmd_analyze(int argc, char **argv)
     ds_results *res = NULL;
     ds_input_info info;
     int pass = 0; /* host_pass(): 1 when the captures changed between the two reads */
+    file_seen *first_seen = NULL; /* what the first read gave of each input */
     rc = DS_EXIT_FAIL;
 
     if ((o.space.have_darknet || o.state_path == NULL) &&
@@ -738,8 +822,10 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
         goto out;
     }
-    read_ui ui = {false, now_s(), "analyze"};
-    ds_read_events events = {on_file_failed, on_file_truncated, NULL, NULL, 0, &ui};
+    first_seen =
+        o.state_path == NULL ? calloc(inputs.count ? inputs.count : 1, sizeof(*first_seen)) : NULL;
+    read_ui ui = {false, now_s(), "analyze", &inputs, first_seen};
+    ds_read_events events = {on_file_failed, on_file_truncated, on_file_done, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
     ds_agg_config cfg = {.darknet = o.space.darknet,
@@ -768,7 +854,7 @@ int cmd_analyze(int argc, char **argv)
     /* The results hold all that is needed now: free the aggregate before the host pass. */
     ds_aggregate_free(merged);
     merged = NULL;
-    pass = host_pass(&o, &inputs, state, res);
+    pass = host_pass(&o, &inputs, first_seen, state, res);
     if (pass < 0)
         goto out;
     if (res->host_facts_pending) {
@@ -813,6 +899,7 @@ int cmd_analyze(int argc, char **argv)
     }
 
 out:
+    free(first_seen);
     ds_results_free(res);
     ds_aggregate_free(merged);
     ds_state_close(state);
