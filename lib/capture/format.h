@@ -74,6 +74,21 @@ void ds_format_starts(const uint8_t *p, size_t n, char hex[9]);
 extern const ds_format_reader ds_pcap_format;
 extern const ds_format_reader ds_pcapng_format;
 
+/*
+ * ds_format_find_boundary - for a format's split(): the first place at or after the window's
+ * start, trying offsets first, first + step, ... below `search`, where chain(state, p, avail,
+ * c, at_end) says records (blocks) follow one another from p[c] (1 yes, 0 no, -1 more bytes
+ * needed; at_end: p[avail] is the end of the input). The bytes are asked for a little at a
+ * time (most boundaries are in the first few KiB, and the tests split small files at thousands
+ * of places). *at gets the place, or SIZE_MAX when there is none close enough; DS_OK or a
+ * stream error. Nothing is consumed.
+ */
+ds_status ds_format_find_boundary(ds_format_ctx *ctx,
+                                  int (*chain)(const void *state, const uint8_t *p, size_t avail,
+                                               size_t c, bool at_end),
+                                  const void *state, size_t first, size_t step, size_t search,
+                                  size_t *at, ds_error *err);
+
 /* ds_format_add_linktype - remember linktype in stats (the first DS_MAX_LINKTYPES distinct). */
 void ds_format_add_linktype(ds_capture_stats *stats, uint32_t linktype);
 

@@ -273,8 +273,9 @@ static bool sync_header(const pcap_state *f, const uint8_t *h, uint32_t *caplen)
 
 /* sync_chain - whether SYNC_CHAIN headers follow one another from p[c] (or end at the file's
    end, which is at p[avail] when at_end): 1 yes, 0 no, -1 when more bytes are needed. */
-static int sync_chain(const pcap_state *f, const uint8_t *p, size_t avail, size_t c, bool at_end)
+static int sync_chain(const void *state, const uint8_t *p, size_t avail, size_t c, bool at_end)
 {
+    const pcap_state *f = state;
     size_t pos = c;
     for (int k = 0; k < SYNC_CHAIN; k++) {
         if (pos == avail && at_end)
@@ -297,50 +298,21 @@ static ds_status pcap_split(const void *first, void **out, ds_format_ctx *ctx, d
     *out = NULL;
     if (f->lens != LENS_NORMAL || f->rec_hdr != PCAP_REC_HDR)
         return DS_OK; /* the length-order variants are read by one reader */
-    /* The bytes are asked for a little at a time: most boundaries are found in the first few
-       KiB, and the tests split small files at thousands of places. */
-    size_t want = 64u * 1024u, c = 0;
-    for (;;) {
-        const uint8_t *p;
-        size_t avail;
-        ds_status rc = ds_stream_need(ctx->in, want, &p, &avail, err);
-        if (rc != DS_OK)
-            return rc;
-        bool at_end = avail < want;
-        int found = 0;
-        for (; c < SYNC_SEARCH && c < avail; c++) {
-            found = sync_chain(f, p, avail, c, at_end);
-            if (found > 0)
-                break;
-            if (found < 0) {
-                if (want < DS_STREAM_MAX_NEED)
-                    break;
-                found = 0; /* longer than the largest window: not here */
-            }
-        }
-        if (found < 0) {
-            want *= 2; /* the chain needs more bytes: look at the same place again */
-            continue;
-        }
-        if (found == 0) {
-            if (c < SYNC_SEARCH && !at_end && want < DS_STREAM_MAX_NEED) {
-                want *= 2;
-                continue;
-            }
-            return DS_OK; /* no boundary close enough */
-        }
-        pcap_state *s = malloc(sizeof(*s));
-        if (s == NULL)
-            return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_stream_name(ctx->in));
-        *s = *f;
-        s->ctx = ctx;
-        s->want = s->rec_hdr;
-        s->done = false;
-        ds_stream_consume(ctx->in, c);
-        note_file(s, ctx);
-        *out = s;
-        return DS_OK;
-    }
+    size_t c;
+    ds_status rc = ds_format_find_boundary(ctx, sync_chain, f, 0, 1, SYNC_SEARCH, &c, err);
+    if (rc != DS_OK || c == SIZE_MAX)
+        return rc; /* an error, or no boundary close enough */
+    pcap_state *s = malloc(sizeof(*s));
+    if (s == NULL)
+        return ds_error_set(err, DS_ERR_NOMEM, "%s: out of memory", ds_stream_name(ctx->in));
+    *s = *f;
+    s->ctx = ctx;
+    s->want = s->rec_hdr;
+    s->done = false;
+    ds_stream_consume(ctx->in, c);
+    note_file(s, ctx);
+    *out = s;
+    return DS_OK;
 }
 
 const ds_format_reader ds_pcap_format = {

@@ -579,8 +579,9 @@ static bool sync_block(const ng_state *s, uint32_t type, const uint8_t *b, uint3
 /* sync_chain - whether SYNC_CHAIN blocks follow one another from p[c], the first a packet
    block with a timestamp (or end at the file's end, at p[avail] when at_end): 1 yes, 0 no, -1
    when more bytes are needed. */
-static int sync_chain(const ng_state *s, const uint8_t *p, size_t avail, size_t c, bool at_end)
+static int sync_chain(const void *state, const uint8_t *p, size_t avail, size_t c, bool at_end)
 {
+    const ng_state *s = state;
     size_t pos = c;
     for (int k = 0; k < SYNC_CHAIN; k++) {
         if (pos == avail && at_end)
@@ -632,46 +633,18 @@ static ds_status ng_split(const void *first, void **out, ds_format_ctx *ctx, ds_
         if (d > ctx->ts_digits)
             ctx->ts_digits = d;
     }
-    /* Blocks start at multiples of 4 from the file's start. The bytes are asked for a little
-       at a time: most boundaries are found in the first few KiB. */
+    /* Blocks start at multiples of 4 from the file's start. */
     uint64_t base = ds_stream_offset(ctx->in);
-    size_t want = 64u * 1024u, c = (size_t)((4 - base % 4) % 4);
-    for (;;) {
-        const uint8_t *p;
-        size_t avail;
-        ds_status rc = ds_stream_need(ctx->in, want, &p, &avail, err);
-        if (rc != DS_OK) {
-            ng_free(s);
-            return rc;
-        }
-        bool at_end = avail < want;
-        int found = 0;
-        for (; c < SYNC_SEARCH && c < avail; c += 4) {
-            found = sync_chain(s, p, avail, c, at_end);
-            if (found > 0)
-                break;
-            if (found < 0) {
-                if (want < DS_STREAM_MAX_NEED)
-                    break;
-                found = 0; /* longer than the largest window: not here */
-            }
-        }
-        if (found < 0) {
-            want *= 2; /* the chain needs more bytes: look at the same place again */
-            continue;
-        }
-        if (found == 0) {
-            if (c < SYNC_SEARCH && !at_end && want < DS_STREAM_MAX_NEED) {
-                want *= 2;
-                continue;
-            }
-            ng_free(s);
-            return DS_OK; /* no boundary close enough */
-        }
-        ds_stream_consume(ctx->in, c);
-        *out = s;
-        return DS_OK;
+    size_t c;
+    ds_status rc = ds_format_find_boundary(ctx, sync_chain, s, (size_t)((4 - base % 4) % 4), 4,
+                                           SYNC_SEARCH, &c, err);
+    if (rc != DS_OK || c == SIZE_MAX) {
+        ng_free(s);
+        return rc; /* an error, or no boundary close enough: read by one reader */
     }
+    ds_stream_consume(ctx->in, c);
+    *out = s;
+    return DS_OK;
 }
 
 const ds_format_reader ds_pcapng_format = {

@@ -51,6 +51,48 @@ struct ds_reader {
     ds_error failure; /* status != DS_OK: every further next() returns it */
 };
 
+ds_status ds_format_find_boundary(ds_format_ctx *ctx,
+                                  int (*chain)(const void *state, const uint8_t *p, size_t avail,
+                                               size_t c, bool at_end),
+                                  const void *state, size_t first, size_t step, size_t search,
+                                  size_t *at, ds_error *err)
+{
+    *at = SIZE_MAX;
+    size_t want = 64u * 1024u, c = first;
+    for (;;) {
+        const uint8_t *p;
+        size_t avail;
+        ds_status rc = ds_stream_need(ctx->in, want, &p, &avail, err);
+        if (rc != DS_OK)
+            return rc;
+        bool at_end = avail < want;
+        int found = 0;
+        for (; c < search && c < avail; c += step) {
+            found = chain(state, p, avail, c, at_end);
+            if (found > 0)
+                break;
+            if (found < 0) {
+                if (want < DS_STREAM_MAX_NEED)
+                    break;
+                found = 0; /* longer than the largest window: not here */
+            }
+        }
+        if (found < 0) {
+            want *= 2; /* the chain needs more bytes: look at the same place again */
+            continue;
+        }
+        if (found == 0) {
+            if (c < search && !at_end && want < DS_STREAM_MAX_NEED) {
+                want *= 2;
+                continue;
+            }
+            return DS_OK; /* no boundary close enough */
+        }
+        *at = c;
+        return DS_OK;
+    }
+}
+
 void ds_format_add_linktype(ds_capture_stats *stats, uint32_t linktype)
 {
     for (uint32_t i = 0; i < stats->n_linktypes; i++) {

@@ -315,6 +315,31 @@ static void split_once(const char *path, uint64_t offset, const tu_capture *s, o
     ds_reader_free(r0);
 }
 
+/*
+ * split_everywhere - write b as name, read it serially (status and truncation as expected), then
+ * split it at every offset from `first` for 3 KB and at about a thousand more places after.
+ */
+static outcome split_everywhere(const char *name, const tu_buf *b, uint64_t first, ds_status status,
+                                bool truncated)
+{
+    const char *path = tu_path(name);
+    tu_write_file(path, b->data, b->len);
+    tu_capture s;
+    tu_read_path(path, 64, &s);
+    assert_int_equal(s.status, status);
+    assert_int_equal(s.stats.truncated, truncated);
+    assert_true(s.n > 300);
+    outcome o = {0};
+    for (uint64_t off = first; off < b->len + 40; off += off < 3000 ? 1 : 1 + rnd() % 97)
+        split_once(path, off, &s, &o);
+    print_message("%-24s %zu bytes: %zu confirmed, %zu wrong guesses, %zu failed before, "
+                  "%zu none\n",
+                  name, b->len, o.confirmed, o.wrong_guess, o.failed_before, o.none);
+    assert_true(o.confirmed > 100);
+    tu_capture_free(&s);
+    return o;
+}
+
 /* Every kind of capture, split at many offsets (every offset near the start of the data). */
 static void test_reader_split(void **state)
 {
@@ -325,19 +350,8 @@ static void test_reader_split(void **state)
         make_capture(&b, kind, 600);
         char name[64];
         snprintf(name, sizeof(name), "split-%s.pcap", kind_name[kind]);
-        const char *path = tu_path(name);
-        tu_write_file(path, b.data, b.len);
-        tu_capture s;
-        tu_read_path(path, 64, &s);
-        assert_int_equal(s.status, kind == DAMAGED ? DS_ERR_FORMAT : DS_OK);
-        assert_int_equal(s.stats.truncated, kind == TRUNCATED);
-        outcome o = {0};
-        for (uint64_t off = 24; off < b.len + 40; off += off < 3000 ? 1 : 1 + rnd() % 97)
-            split_once(path, off, &s, &o);
-        print_message("%-10s %zu bytes: %zu confirmed, %zu wrong guesses, %zu failed before, "
-                      "%zu none\n",
-                      kind_name[kind], b.len, o.confirmed, o.wrong_guess, o.failed_before, o.none);
-        assert_true(o.confirmed > 100);
+        outcome o = split_everywhere(name, &b, 24, kind == DAMAGED ? DS_ERR_FORMAT : DS_OK,
+                                     kind == TRUNCATED);
         /* No record data there looks like a chain of headers: every guess holds. */
         if (kind == CLEAN || kind == TRUNCATED || kind == DAMAGED)
             assert_int_equal(o.wrong_guess, 0);
@@ -345,7 +359,6 @@ static void test_reader_split(void **state)
             assert_true(o.wrong_guess > 10);
         if (kind == DAMAGED)
             assert_true(o.failed_before > 10);
-        tu_capture_free(&s);
         tu_buf_free(&b);
     }
 }
@@ -360,21 +373,8 @@ static void test_reader_split_pcapng(void **state)
         make_pcapng(&b, kind, 600);
         char name[64];
         snprintf(name, sizeof(name), "split-%s.pcapng", ng_kind_name[kind]);
-        const char *path = tu_path(name);
-        tu_write_file(path, b.data, b.len);
-        tu_capture s;
-        tu_read_path(path, 64, &s);
-        assert_int_equal(s.status, kind == NG_DAMAGED ? DS_ERR_FORMAT : DS_OK);
-        assert_int_equal(s.stats.truncated, kind == NG_TRUNCATED);
-        assert_true(s.n > 300);
-        outcome o = {0};
-        for (uint64_t off = 28; off < b.len + 40; off += off < 3000 ? 1 : 1 + rnd() % 97)
-            split_once(path, off, &s, &o);
-        print_message("%-12s %zu bytes: %zu confirmed, %zu wrong guesses, %zu failed before, "
-                      "%zu none\n",
-                      ng_kind_name[kind], b.len, o.confirmed, o.wrong_guess, o.failed_before,
-                      o.none);
-        assert_true(o.confirmed > 100);
+        outcome o = split_everywhere(name, &b, 28, kind == NG_DAMAGED ? DS_ERR_FORMAT : DS_OK,
+                                     kind == NG_TRUNCATED);
         if (kind == NG_CLEAN || kind == NG_TRUNCATED || kind == NG_DAMAGED || kind == NG_BIG)
             assert_int_equal(o.wrong_guess, 0);
         /* Fake chains; and every split after the interface added in the middle. */
@@ -382,7 +382,6 @@ static void test_reader_split_pcapng(void **state)
             assert_true(o.wrong_guess > 10);
         if (kind == NG_DAMAGED)
             assert_true(o.failed_before > 10);
-        tu_capture_free(&s);
         tu_buf_free(&b);
     }
 }
