@@ -628,11 +628,8 @@ static ds_status ng_split(const void *first, void **out, ds_format_ctx *ctx, ds_
         ng_free(s);
         return DS_OK; /* read by one reader */
     }
-    for (uint32_t i = 0; i < s->n_ifaces; i++) {
-        int d = iface_digits(&s->ifaces[i]);
-        if (d > ctx->ts_digits)
-            ctx->ts_digits = d;
-    }
+    if (hctx.ts_digits > ctx->ts_digits)
+        ctx->ts_digits = hctx.ts_digits; /* read_idb's, as the first reader has them */
     /* Blocks start at multiples of 4 from the file's start. */
     uint64_t base = ds_stream_offset(ctx->in);
     size_t c;
