@@ -134,28 +134,61 @@ typedef struct file_seen {
     char err[DS_ERROR_MAX];
 } file_seen;
 
+/* An input path and its place in the list: the list sorted by path, to find a file's place
+   by its name in log time whatever the number of files. */
+typedef struct path_at {
+    const char *path;
+    size_t i;
+} path_at;
+
+static int cmp_path_at(const void *a, const void *b)
+{
+    const path_at *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+    return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* paths_sorted - inputs' paths sorted by name (then place); NULL when out of memory. */
+static path_at *paths_sorted(const ds_path_list *inputs)
+{
+    path_at *v = malloc((inputs->count ? inputs->count : 1) * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    for (size_t i = 0; i < inputs->count; i++)
+        v[i] = (path_at){inputs->paths[i], i};
+    qsort(v, inputs->count, sizeof(*v), cmp_path_at);
+    return v;
+}
+
 /*
  * What the events of ds_read_files() need: whether a progress line is on the terminal, and
- * (when seen is not NULL) a file_seen per input path.
+ * (when seen is not NULL) a file_seen per input, found through by_path (n_paths entries).
  */
 typedef struct read_ui {
     bool progress_shown;
     double started;
     const char *label; /* "analyze", "host pass" */
-    const ds_path_list *inputs;
+    const path_at *by_path;
+    size_t n_paths;
     file_seen *seen;
 } read_ui;
 
 /* seen_of - the file_seen of path (a path given twice: its first place, for both reads). */
 static file_seen *seen_of(const read_ui *ui, const char *path)
 {
-    if (ui->seen == NULL)
+    if (ui->seen == NULL || ui->by_path == NULL)
         return NULL;
-    for (size_t i = 0; i < ui->inputs->count; i++) {
-        if (strcmp(ui->inputs->paths[i], path) == 0)
-            return &ui->seen[i];
+    size_t lo = 0, hi = ui->n_paths;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ui->by_path[mid].path, path) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return NULL;
+    if (lo == ui->n_paths || strcmp(ui->by_path[lo].path, path) != 0)
+        return NULL;
+    return &ui->seen[ui->by_path[lo].i];
 }
 
 static void note_failed(read_ui *ui, const char *path, const ds_error *err)
@@ -670,8 +703,8 @@ static void changed_between(const ds_path_list *inputs, const file_seen *a, cons
  * an error. A pass that cannot be made (standard input, a darknet too large for /32 keys) is a
  * warning, not an error.
  */
-static int host_pass(const options *o, const ds_path_list *inputs, const file_seen *first,
-                     ds_state *state, ds_results *res)
+static int host_pass(const options *o, const ds_path_list *inputs, const path_at *by_path,
+                     const file_seen *first, ds_state *state, ds_results *res)
 {
     if (o->no_host_pass || res->n_networks == 0)
         return 0;
@@ -724,7 +757,7 @@ static int host_pass(const options *o, const ds_path_list *inputs, const file_se
         }
     }
     file_seen *seen = state == NULL && first != NULL ? calloc(inputs->count, sizeof(*seen)) : NULL;
-    read_ui ui = {false, now_s(), "host pass", inputs, seen};
+    read_ui ui = {false, now_s(), "host pass", by_path, inputs->count, seen};
     ds_read_events events = {on_file_failed_quietly, NULL, on_file_done, NULL, 0, &ui};
     if (!o->quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
@@ -797,6 +830,7 @@ int cmd_analyze(int argc, char **argv)
     ds_input_info info;
     int pass = 0; /* host_pass(): 1 when the captures changed between the two reads */
     file_seen *first_seen = NULL; /* what the first read gave of each input */
+    path_at *by_path = NULL;      /* the inputs by name, to find first_seen's entries */
     rc = DS_EXIT_FAIL;
 
     if ((o.space.have_darknet || o.state_path == NULL) &&
@@ -822,9 +856,11 @@ int cmd_analyze(int argc, char **argv)
         cli_error("%s: cannot create the folder: %s", o.out_dir, strerror(errno));
         goto out;
     }
-    first_seen =
-        o.state_path == NULL ? calloc(inputs.count ? inputs.count : 1, sizeof(*first_seen)) : NULL;
-    read_ui ui = {false, now_s(), "analyze", &inputs, first_seen};
+    if (o.state_path == NULL) {
+        first_seen = calloc(inputs.count ? inputs.count : 1, sizeof(*first_seen));
+        by_path = paths_sorted(&inputs);
+    }
+    read_ui ui = {false, now_s(), "analyze", by_path, inputs.count, first_seen};
     ds_read_events events = {on_file_failed, on_file_truncated, on_file_done, NULL, 0, &ui};
     if (!o.quiet && isatty(STDERR_FILENO))
         events.progress = on_progress;
@@ -854,7 +890,7 @@ int cmd_analyze(int argc, char **argv)
     /* The results hold all that is needed now: free the aggregate before the host pass. */
     ds_aggregate_free(merged);
     merged = NULL;
-    pass = host_pass(&o, &inputs, first_seen, state, res);
+    pass = host_pass(&o, &inputs, by_path, first_seen, state, res);
     if (pass < 0)
         goto out;
     if (res->host_facts_pending) {
@@ -900,6 +936,7 @@ int cmd_analyze(int argc, char **argv)
 
 out:
     free(first_seen);
+    free(by_path);
     ds_results_free(res);
     ds_aggregate_free(merged);
     ds_state_close(state);
